@@ -1,0 +1,41 @@
+# Cloak: two commands for a newcomer.
+#
+#   make demo   set up, build, run the demo
+#   make test   set up, build, run the test suite (what CI runs)
+#
+# Builds are release builds with optimisation; on a CPU with AVX-512 (this project's machine kind) they
+# also target znver4 so Swift SIMD code becomes real vector code (see BENCHMARKS.md and the engine notes).
+
+SHELL := /bin/bash
+SWIFT ?= swift
+
+# Target the host CPU only where it has AVX-512; otherwise stay portable.
+ifneq ($(shell grep -m1 -o -w avx512f /proc/cpuinfo 2>/dev/null),)
+CPU_FLAGS := -Xswiftc -target-cpu -Xswiftc znver4
+endif
+
+BUILD_FLAGS := -c release $(CPU_FLAGS)
+TEST_FLAGS  := -c release -Xswiftc -enable-testing $(CPU_FLAGS)
+CLOAK := .build/release/cloak
+
+# oneDNN runs on OpenMP threads; spin-waiting threads are disastrous when the other core is busy.
+export OMP_WAIT_POLICY ?= PASSIVE
+export OMP_NUM_THREADS ?= 2
+
+.PHONY: setup build test demo clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(SWIFT) build $(BUILD_FLAGS) --product cloak
+
+test: setup
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	$(SWIFT) test $(TEST_FLAGS) --skip-build
+
+demo: build
+	$(CLOAK) demo
+
+clean:
+	rm -rf .build

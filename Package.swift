@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+//
+// Cloak: protect images from machine learning, record what was done, measure whether it holds.
+//
+// Module graph (one-way; see README "Code layout"):
+//
+//   cloak (executable, ArgumentParser)
+//     -> CloakKit (pipelines)
+//          -> CloakData  -> CloakImage -> CPNG, CJPEGShim(C) -> CJPEG ; CZlib
+//          -> CloakStore -> GRDB, Crypto
+//
+// Build for this machine kind with `-Xswiftc -target-cpu -Xswiftc znver4` (the Makefile does);
+// the manifest itself stays portable.
+import PackageDescription
+
+let package = Package(
+    name: "Cloak",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cloak", targets: ["cloak"]),
+
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+
+
+    ],
+    targets: [
+        // MARK: - System libraries (Debian -dev packages, installed by `make setup`)
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        // libjpeg reports fatal errors through error_exit(), which must not return; the only safe way out
+        // is longjmp, which Swift cannot do, so that part lives in this small C target.
+
+        // MARK: - Cloak libraries
+        .target(name: "CloakImage", dependencies: ["CPNG", "CZlib"]),
+        .executableTarget(name: "cloak", dependencies: [
+            "CloakImage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: - Tests
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,8 @@
+import CloakImage
+
+@main
+struct Cloak {
+    static func main() {
+        print("cloak: skeleton")
+    }
+}
