@@ -22,6 +22,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
 
 
     ],
@@ -38,12 +40,21 @@ let package = Package(
 
         // MARK: - Cloak libraries
         .target(name: "CloakImage", dependencies: ["CPNG", "CZlib"]),
+        .target(name: "CloakStore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "cloak", dependencies: [
             "CloakImage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: - Tests
+
+        // MARK: - Tests
+        .testTarget(name: "CloakStoreTests", dependencies: [
+            "CloakStore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

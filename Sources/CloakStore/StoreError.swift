@@ -1,0 +1,32 @@
+import Foundation
+
+/// Expected failures of the provenance store. Each message names the database file.
+public enum StoreError: Error, LocalizedError, Equatable {
+    /// The file exists but does not start with SQLite's header; it was not opened for writing.
+    case notADatabase(path: String)
+    /// The file is an SQLite database that Cloak did not create (it has tables but no Cloak migrations).
+    case foreignDatabase(path: String)
+    /// The database was migrated by a newer Cloak; this version does not know the listed migrations.
+    case newerSchema(path: String, unknownMigrations: [String])
+    /// SQLite failed; `message` is SQLite's own message.
+    case sqlite(path: String, message: String)
+    /// A lookup named a record that does not exist.
+    case notFound(what: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .notADatabase(let path):
+            return "\(path): not a Cloak store (not an SQLite database); the file was left untouched"
+        case .foreignDatabase(let path):
+            return "\(path): an SQLite database that Cloak did not create; the file was left untouched"
+        case .newerSchema(let path, let unknown):
+            return "\(path): the store was written by a newer Cloak (unknown migrations: "
+                + unknown.sorted().joined(separator: ", ")
+                + "); upgrade Cloak or use another store with --store. The file was left untouched"
+        case .sqlite(let path, let message):
+            return "\(path): SQLite error: \(message)"
+        case .notFound(let what):
+            return "not found in the store: \(what)"
+        }
+    }
+}
