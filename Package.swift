@@ -40,6 +40,7 @@ let package = Package(
 
         // MARK: - Cloak libraries
         .target(name: "CloakImage", dependencies: ["CPNG", "CZlib"]),
+        .target(name: "CloakData", dependencies: ["CloakImage", "CZlib"]),
         .target(name: "CloakStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -52,6 +53,7 @@ let package = Package(
         // MARK: - Tests
 
         // MARK: - Tests
+        .testTarget(name: "CloakDataTests", dependencies: ["CloakData"]),
         .testTarget(name: "CloakStoreTests", dependencies: [
             "CloakStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -1,0 +1,64 @@
+import Foundation
+
+/// A labelled image data set on disk: `root/<class>/<image>.png|jpg|jpeg`.
+///
+/// Classes are the sub-folders of `root`, sorted by name in byte order; a class's index is its position
+/// in ``classes`` (as PyTorch's `torchvision.datasets.ImageFolder` does). Images are found recursively
+/// inside each class folder by ``FileWalker`` and listed in byte order of their paths, so the order is
+/// deterministic. Folders with no images are not classes.
+public struct ImageFolder: Sendable {
+    /// The data set's root folder.
+    public let root: String
+    /// Class names in index order.
+    public let classes: [String]
+    /// Every image as (path, class index), in class order then path order.
+    public let samples: [(path: String, label: Int)]
+    /// Paths that could not be used (link loops, unreadable folders, folders named like images, ...).
+    public let problems: [WalkProblem]
+
+    /// Lists the data set under `root`.
+    ///
+    /// - Throws: ``DatasetError/missing(path:)``, ``DatasetError/notAFolder(path:)``, or
+    ///   ``DatasetError/noClasses(path:)`` when no class folder holds an image.
+    public init(root: String, walker: FileWalker = FileWalker()) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
+            throw DatasetError.missing(path: root)
+        }
+        guard isDirectory.boolValue else { throw DatasetError.notAFolder(path: root) }
+        self.root = root
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: root)
+        } catch {
+            throw DatasetError.unreadable(path: root, reason: FileWalker.reason(error))
+        }
+        var classes: [String] = []
+        var samples: [(String, Int)] = []
+        var problems: [WalkProblem] = []
+        for name in names.sorted(by: FileWalker.byteOrder) where !name.hasPrefix(".") {
+            let path = (root as NSString).appendingPathComponent(name)
+            guard case .folder = FileWalker.kind(of: path) else { continue }
+            let walked = walker.walk([path])
+            problems += walked.problems
+            if walked.files.isEmpty { continue }
+            let label = classes.count
+            classes.append(name)
+            samples += walked.files.map { ($0, label) }
+        }
+        guard !classes.isEmpty else { throw DatasetError.noClasses(path: root) }
+        self.classes = classes
+        self.samples = samples
+        self.problems = problems
+    }
+
+    /// Number of images.
+    public var count: Int { samples.count }
+
+    /// Number of images per class, by class index.
+    public var countsPerClass: [Int] {
+        var counts = [Int](repeating: 0, count: classes.count)
+        for s in samples { counts[s.label] += 1 }
+        return counts
+    }
+}
