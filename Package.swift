@@ -18,6 +18,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "cloak", targets: ["cloak"]),
+        .library(name: "CloakKit", targets: ["CloakKit"]),
 
     ],
     dependencies: [
@@ -45,8 +46,9 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "CloakKit", dependencies: ["CloakImage", "CloakData", "CloakStore"]),
         .executableTarget(name: "cloak", dependencies: [
-            "CloakImage",
+            "CloakKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,0 +1,210 @@
+import CloakData
+import CloakImage
+import CloakStore
+import Foundation
+
+/// Exports Fashion-MNIST from Debian's IDX files as a PNG ImageFolder tree, as a recorded run.
+///
+/// Output layout: `<output>/train/<class>/<index>.png` and `<output>/test/<class>/<index>.png`, where
+/// `<class>` is one of ``FashionMNIST/classNames`` and `<index>` the image's zero-padded position in its IDX
+/// file (so names stay the same whatever `limitPerClass` is). Each PNG is 28x28 8-bit grey, decoded back
+/// after encoding and compared with the source pixels (L-inf must be 0). A marker file
+/// `<output>/.cloak-import.json`, written last, makes a repeated import with the same sources and limit a
+/// no-op; an interrupted import resumes (files already written with the right bytes are kept).
+public struct DatasetImport: Sendable {
+    /// What to import and where.
+    public struct Options: Sendable, Codable, Equatable {
+        /// Folder with the four gzip-compressed IDX files.
+        public var sourceDirectory: String
+        /// Root of the ImageFolder tree to write.
+        public var outputDirectory: String
+        /// When set, only the first N images of each class in each split (in IDX order).
+        public var limitPerClass: Int?
+
+        public init(sourceDirectory: String = FashionMNIST.debianDirectory,
+                    outputDirectory: String = "Datasets/fashion-mnist", limitPerClass: Int? = nil) {
+            self.sourceDirectory = sourceDirectory
+            self.outputDirectory = outputDirectory
+            self.limitPerClass = limitPerClass
+        }
+    }
+
+    /// What an import did.
+    public struct Summary: Sendable, Codable, Equatable {
+        /// True when the output already held this exact import and nothing was done.
+        public var alreadyImported: Bool
+        /// The recording run (the earlier one when `alreadyImported`).
+        public var runID: Int64?
+        public var outputDirectory: String
+        /// Images per split.
+        public var counts: [String: Int]
+        /// Files written by this invocation, and files found already correct (resumed import).
+        public var written: Int
+        public var unchanged: Int
+        public var seconds: Double
+    }
+
+    /// The marker written when an import completes.
+    struct Marker: Codable, Equatable {
+        var dataset: String
+        var sources: [String: String]      // file name -> SHA-256
+        var limitPerClass: Int?
+        var counts: [String: Int]
+        var runID: Int64
+        var toolVersion: String
+    }
+
+    static let markerName = ".cloak-import.json"
+
+    public var options: Options
+    public var quiet: Bool
+
+    public init(options: Options, quiet: Bool = false) {
+        self.options = options
+        self.quiet = quiet
+    }
+
+    /// Runs the import, recording it in `store` with the process `arguments`.
+    public func run(store: ProvenanceStore, arguments: [String]) throws -> Summary {
+        let began = Date()
+        let output = FileRecords.absolute(options.outputDirectory)
+        if let limit = options.limitPerClass {
+            precondition(limit >= 1, "limitPerClass must be at least 1")
+        }
+
+        // Identify the sources by content first: the no-op check and the run both need it.
+        var sourceRecords: [(role: String, record: FileRecord)] = []
+        for split in FashionMNIST.Split.allCases {
+            let files = FashionMNIST.files(of: split, in: options.sourceDirectory)
+            for (role, path) in [("\(split.rawValue) images", files.images), ("\(split.rawValue) labels", files.labels)] {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw DatasetError.missing(path: path)
+                }
+                sourceRecords.append((role, try FileRecords.record(ofFileAt: path, format: "idx.gz")))
+            }
+        }
+        let sourceHashes = Dictionary(uniqueKeysWithValues: sourceRecords.map {
+            (($0.record.path as NSString).lastPathComponent, $0.record.sha256)
+        })
+
+        if let marker = Self.readMarker(in: output), marker.sources == sourceHashes,
+           marker.limitPerClass == options.limitPerClass, marker.dataset == "fashion-mnist",
+           Self.pngCounts(in: output) == marker.counts {
+            return Summary(alreadyImported: true, runID: marker.runID, outputDirectory: output, counts: marker.counts,
+                           written: 0, unchanged: marker.counts.values.reduce(0, +),
+                           seconds: Date().timeIntervalSince(began))
+        }
+
+        let parameters = JSON.string(Options(sourceDirectory: FileRecords.absolute(options.sourceDirectory),
+                                             outputDirectory: output, limitPerClass: options.limitPerClass))
+        let resumeKey = "datasets import fashion-mnist " + parameters
+        let run = try RecordedRun(store: store, start: RunStart(
+            command: "datasets import", arguments: arguments, toolVersion: CloakVersion.current,
+            parameters: parameters, resumeKey: resumeKey))
+        if run.resumed && !quiet { StandardError.print("resuming run \(run.id)") }
+
+        return try run.run { run in
+            for source in sourceRecords {
+                try store.recordRunInput(runID: run.id, file: source.record, role: source.role)
+            }
+            var counts: [String: Int] = [:]
+            var written = 0, unchanged = 0
+            for split in FashionMNIST.Split.allCases {
+                let data = try FashionMNIST.load(split, from: options.sourceDirectory)
+                let indices = Self.selectedIndices(labels: data.labels, limitPerClass: options.limitPerClass)
+                let imagesRecord = sourceRecords.first { $0.role == "\(split.rawValue) images" }!.record
+                let progress = ProgressReporter("import \(split.rawValue)", total: indices.count, unit: "images", quiet: quiet)
+                var batch: [OutputEntry] = []
+                for index in indices {
+                    let label = Int(data.labels[index])
+                    let className = FashionMNIST.classNames[label]
+                    let path = "\(output)/\(split.rawValue)/\(className)/\(String(format: "%05d", index)).png"
+                    let pixels = Array(data.image(index))
+                    let image = RGBImage(width: data.width, height: data.height, gray: pixels)
+                    let bytes = try ImageCodec.encode(image, as: .png)
+                    // Check the export is lossless before trusting it.
+                    let back = try ImageCodec.decode(bytes: bytes, path: path).image
+                    let linf = ImageMetrics.linf(image, back)
+                    guard linf == 0 else {
+                        throw ImportError.lossyExport(path: path, linf: linf)
+                    }
+                    if FileManager.default.contents(atPath: path).map({ [UInt8]($0) == bytes }) == true {
+                        unchanged += 1
+                    } else {
+                        try writeFileAtomically(bytes, to: path, createParentDirectories: true)
+                        written += 1
+                    }
+                    batch.append(OutputEntry(
+                        input: imagesRecord,
+                        output: FileRecords.record(bytes: bytes, path: path, width: data.width, height: data.height, format: "png"),
+                        linf: 0, l2: 0, psnr: .infinity, ssim: 1,
+                        details: JSON.string(ImportDetails(split: split.rawValue, index: index, label: label, className: className))))
+                    if batch.count == 5000 {
+                        try store.recordOutputs(runID: run.id, batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                    progress.advance()
+                }
+                try store.recordOutputs(runID: run.id, batch)
+                progress.finish()
+                counts[split.rawValue] = indices.count
+            }
+            let marker = Marker(dataset: "fashion-mnist", sources: sourceHashes, limitPerClass: options.limitPerClass,
+                                counts: counts, runID: run.id, toolVersion: CloakVersion.current)
+            try writeFileAtomically(Array(try JSON.pretty(marker).utf8) + [0x0A], to: "\(output)/\(Self.markerName)")
+            try run.finish(.done)
+            return Summary(alreadyImported: false, runID: run.id, outputDirectory: output, counts: counts,
+                           written: written, unchanged: unchanged, seconds: Date().timeIntervalSince(began))
+        }
+    }
+
+    struct ImportDetails: Codable {
+        var split: String
+        var index: Int
+        var label: Int
+        var className: String
+    }
+
+    /// Indices of the images to export: all, or the first `limitPerClass` of each label in file order.
+    static func selectedIndices(labels: [UInt8], limitPerClass: Int?) -> [Int] {
+        guard let limit = limitPerClass else { return Array(labels.indices) }
+        var taken = [Int](repeating: 0, count: 256)
+        var out: [Int] = []
+        for (i, l) in labels.enumerated() where taken[Int(l)] < limit {
+            taken[Int(l)] += 1
+            out.append(i)
+        }
+        return out
+    }
+
+    static func readMarker(in output: String) -> Marker? {
+        guard let data = FileManager.default.contents(atPath: "\(output)/\(markerName)") else { return nil }
+        return try? JSONDecoder().decode(Marker.self, from: data)
+    }
+
+    /// Number of PNG files under `<output>/<split>` for each split present.
+    static func pngCounts(in output: String) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for split in FashionMNIST.Split.allCases {
+            let root = "\(output)/\(split.rawValue)"
+            guard FileManager.default.fileExists(atPath: root) else { continue }
+            counts[split.rawValue] = FileWalker(extensions: ["png"]).walk([root]).files.count
+        }
+        return counts
+    }
+}
+
+/// Failures specific to importing data sets.
+public enum ImportError: Error, LocalizedError, Equatable {
+    case lossyExport(path: String, linf: Int)
+    case unknownDataset(name: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .lossyExport(let path, let linf):
+            return "\(path): the PNG written does not decode to the source pixels (L-inf \(linf)); nothing was kept"
+        case .unknownDataset(let name):
+            return "unknown data set '\(name)'; known: fashion-mnist"
+        }
+    }
+}
