@@ -35,15 +35,17 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         // libjpeg reports fatal errors through error_exit(), which must not return; the only safe way out
         // is longjmp, which Swift cannot do, so that part lives in this small C target.
+        .target(name: "CJPEGShim", dependencies: ["CJPEG"], path: "Sources/CJPEGShim"),
 
         // MARK: - Cloak libraries
-        .target(name: "CloakImage", dependencies: ["CPNG", "CZlib"]),
+        .target(name: "CloakImage", dependencies: ["CPNG", "CJPEGShim", "CZlib"]),
         .executableTarget(name: "cloak", dependencies: [
             "CloakImage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: - Tests
+        .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CJPEGShim", "CPNG", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]
 )
