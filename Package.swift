@@ -5,9 +5,9 @@
 // Module graph (one-way; see README "Code layout"):
 //
 //   cloak (executable, ArgumentParser)
-//     -> CloakKit (pipelines)
-//          -> CloakData  -> CloakImage -> CPNG, CJPEGShim(C) -> CJPEG ; CZlib
-//          -> CloakStore -> GRDB, Crypto
+//     -> CloakKit (pipelines, reports)
+//          -> CloakData  -> CloakImage -> CPNG (libpng), CJPEGShim (C) -> CJPEG (libjpeg), CZlib
+//          -> CloakStore -> GRDB (SQLite), Crypto (SHA-256)
 //
 // Build for this machine kind with `-Xswiftc -target-cpu -Xswiftc znver4` (the Makefile does);
 // the manifest itself stays portable.
@@ -19,14 +19,11 @@ let package = Package(
     products: [
         .executable(name: "cloak", targets: ["cloak"]),
         .library(name: "CloakKit", targets: ["CloakKit"]),
-
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-
-
     ],
     targets: [
         // MARK: - System libraries (Debian -dev packages, installed by `make setup`)
@@ -38,9 +35,10 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         // libjpeg reports fatal errors through error_exit(), which must not return; the only safe way out
         // is longjmp, which Swift cannot do, so that part lives in this small C target.
+        .target(name: "CJPEGShim", dependencies: ["CJPEG"], path: "Sources/CJPEGShim"),
 
         // MARK: - Cloak libraries
-        .target(name: "CloakImage", dependencies: ["CPNG", "CZlib"]),
+        .target(name: "CloakImage", dependencies: ["CPNG", "CJPEGShim", "CZlib"]),
         .target(name: "CloakData", dependencies: ["CloakImage", "CZlib"]),
         .target(name: "CloakStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -53,12 +51,12 @@ let package = Package(
         ]),
 
         // MARK: - Tests
-
-        // MARK: - Tests
+        .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CJPEGShim", "CPNG", "CZlib"]),
         .testTarget(name: "CloakDataTests", dependencies: ["CloakData"]),
         .testTarget(name: "CloakStoreTests", dependencies: [
             "CloakStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

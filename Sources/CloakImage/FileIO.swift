@@ -1,0 +1,114 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reading files safely: `stat` first, refuse anything that is not a regular file (a FIFO would block a
+/// plain `open`), check the size limit before reading, open with `O_NONBLOCK` and re-check with `fstat`
+/// in case the path was swapped in between.
+enum FileReader {
+    /// Reads the whole file, or only its first `prefix` bytes when given.
+    static func readFile(_ path: String, maxBytes: Int, prefix: Int? = nil) throws -> [UInt8] {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw ImageError.fromErrno(errno, path: path) }
+        try checkRegular(st, path: path)
+        let size = Int(st.st_size)
+        if size == 0 { throw ImageError.emptyFile(path: path) }
+        if size > maxBytes { throw ImageError.fileTooLarge(path: path, bytes: size, limit: maxBytes) }
+
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw ImageError.fromErrno(errno, path: path) }
+        defer { close(fd) }
+        guard fstat(fd, &st) == 0 else { throw ImageError.fromErrno(errno, path: path) }
+        try checkRegular(st, path: path)
+        let current = Int(st.st_size)
+        if current > maxBytes { throw ImageError.fileTooLarge(path: path, bytes: current, limit: maxBytes) }
+
+        let want = min(current, prefix ?? current)
+        var buf = [UInt8](repeating: 0, count: want)
+        var got = 0
+        while got < want {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, want - got) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ImageError.fromErrno(errno, path: path)
+            }
+            if n == 0 { break }
+            got += n
+        }
+        if got == 0 { throw ImageError.emptyFile(path: path) }
+        if got < want { buf.removeLast(want - got) }
+        return buf
+    }
+
+    static func checkRegular(_ st: stat, path: String) throws {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: throw ImageError.isDirectory(path: path)
+        case S_IFIFO: throw ImageError.notRegularFile(path: path, kind: "FIFO (named pipe)")
+        case S_IFSOCK: throw ImageError.notRegularFile(path: path, kind: "socket")
+        case S_IFCHR: throw ImageError.notRegularFile(path: path, kind: "character device")
+        case S_IFBLK: throw ImageError.notRegularFile(path: path, kind: "block device")
+        default: throw ImageError.notRegularFile(path: path, kind: "special file")
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically: into a new temporary file in the same directory
+/// (`.<name>.cloak-tmp-<random>`, mode 0644 minus umask), `fsync`, then `rename(2)` over `path`.
+/// Readers see either the old file or the complete new one, never a partial write; on failure the
+/// temporary file is removed and `path` is untouched.
+///
+/// The caller is responsible for not passing an input path it still needs (this function replaces
+/// whatever is at `path` unless it is a directory).
+///
+/// - Parameter createParentDirectories: create missing parent directories first (like `mkdir -p`).
+/// - Throws: `ImageError.isDirectory`, `.permissionDenied` or `.writeFailed`, naming `path`.
+public func writeFileAtomically(_ bytes: [UInt8], to path: String, createParentDirectories: Bool = false) throws {
+    let dir: String
+    let name: String
+    if let slash = path.lastIndex(of: "/") {
+        dir = slash == path.startIndex ? "/" : String(path[..<slash])
+        name = String(path[path.index(after: slash)...])
+    } else {
+        dir = "."
+        name = path
+    }
+    guard !name.isEmpty else { throw ImageError.isDirectory(path: path) }
+    if createParentDirectories {
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            throw ImageError.writeFailed(path: path, reason: "cannot create directory \(dir): \(error.localizedDescription)")
+        }
+    }
+    var st = stat()
+    if stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { throw ImageError.isDirectory(path: path) }
+
+    func failure(_ code: Int32) -> ImageError {
+        code == EACCES || code == EPERM
+            ? .permissionDenied(path: path)
+            : .writeFailed(path: path, reason: String(cString: strerror(code)))
+    }
+    let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    let tmp = (dir == "/" ? "" : dir) + "/." + name + ".cloak-tmp-" + suffix
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw failure(errno) }
+    var ok = false
+    defer { if !ok { unlink(tmp) } }
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            let e = errno
+            close(fd)
+            throw failure(e)
+        }
+        done += n
+    }
+    if fsync(fd) != 0 { let e = errno; close(fd); throw failure(e) }
+    if close(fd) != 0 { throw failure(errno) }
+    if rename(tmp, path) != 0 { throw failure(errno) }
+    ok = true
+}
