@@ -51,12 +51,12 @@ let package = Package(
         ]),
 
         // MARK: - Tests
-        .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CJPEGShim", "CPNG", "CZlib"]),
+        // .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CJPEGShim", "CPNG", "CZlib"]),
         .testTarget(name: "CloakDataTests", dependencies: ["CloakData"]),
         .testTarget(name: "CloakStoreTests", dependencies: [
             "CloakStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore"]),
+        // .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

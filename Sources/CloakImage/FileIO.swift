@@ -62,9 +62,13 @@ enum FileReader {
 /// The caller is responsible for not passing an input path it still needs (this function replaces
 /// whatever is at `path` unless it is a directory).
 ///
-/// - Parameter createParentDirectories: create missing parent directories first (like `mkdir -p`).
+/// - Parameters:
+///   - createParentDirectories: create missing parent directories first (like `mkdir -p`).
+///   - durable: `fsync` the data before the rename, so the new file survives a power cut. Bulk writers of
+///     many small files (data set export) pass `false` and call `sync()` once at the end instead.
 /// - Throws: `ImageError.isDirectory`, `.permissionDenied` or `.writeFailed`, naming `path`.
-public func writeFileAtomically(_ bytes: [UInt8], to path: String, createParentDirectories: Bool = false) throws {
+public func writeFileAtomically(_ bytes: [UInt8], to path: String, createParentDirectories: Bool = false,
+                                durable: Bool = true) throws {
     let dir: String
     let name: String
     if let slash = path.lastIndex(of: "/") {
@@ -107,7 +111,7 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String, createParentD
         }
         done += n
     }
-    if fsync(fd) != 0 { let e = errno; close(fd); throw failure(e) }
+    if durable, fsync(fd) != 0 { let e = errno; close(fd); throw failure(e) }
     if close(fd) != 0 { throw failure(errno) }
     if rename(tmp, path) != 0 { throw failure(errno) }
     ok = true

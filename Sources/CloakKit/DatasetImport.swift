@@ -131,7 +131,7 @@ public struct DatasetImport: Sendable {
                     if FileManager.default.contents(atPath: path).map({ [UInt8]($0) == bytes }) == true {
                         unchanged += 1
                     } else {
-                        try writeFileAtomically(bytes, to: path, createParentDirectories: true)
+                        try writeFileAtomically(bytes, to: path, createParentDirectories: true, durable: false)
                         written += 1
                     }
                     batch.append(OutputEntry(
@@ -149,6 +149,7 @@ public struct DatasetImport: Sendable {
                 progress.finish()
                 counts[split.rawValue] = indices.count
             }
+            sync()   // the images reach the disk before the marker says the import is complete
             let marker = Marker(dataset: "fashion-mnist", sources: sourceHashes, limitPerClass: options.limitPerClass,
                                 counts: counts, runID: run.id, toolVersion: CloakVersion.current)
             try writeFileAtomically(Array(try JSON.pretty(marker).utf8) + [0x0A], to: "\(output)/\(Self.markerName)")

@@ -26,7 +26,7 @@ public enum HistoryReport {
                 let pad = String(repeating: " ", count: widths[c] - cell.count)
                 return rightAligned.contains(c) ? pad + cell : cell + pad
             }
-            out += cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+            out += String(cells.joined(separator: "  ").reversed().drop(while: { $0 == " " }).reversed()) + "\n"
         }
         let problems = runs.filter { $0.status != .done && $0.message != nil }
         for run in problems {
