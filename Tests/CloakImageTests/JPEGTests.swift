@@ -79,4 +79,12 @@ final class JPEGTests: XCTestCase {
         XCTAssertEqual(Double(hp[1]), 50, accuracy: 3)
         XCTAssertEqual(Double(hp[2]), 25, accuracy: 3)
     }
+
+    /// libjpeg warnings other than "premature end" are harmless and ignored.
+    func testExtraneousBytesWarningIsIgnored() throws {
+        let jpg = try ImageCodec.encode(naturalImage(), as: .jpeg)
+        var noisy = jpg
+        noisy.insert(contentsOf: [1, 2, 3], at: noisy.count - 2) // before EOI
+        XCTAssertEqual(try decode(noisy).image, try decode(jpg).image)
+    }
 }
