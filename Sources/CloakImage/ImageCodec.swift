@@ -113,6 +113,13 @@ public enum ImageCodec {
     }
 
     /// Encodes to PNG or JPEG bytes. Errors name `"<memory>"` as the path.
+    ///
+    /// PNG: 8-bit grey when the image is grey and has no transparency, RGBA when any alpha < 255, else
+    /// RGB, so 8-bit grey/RGB/RGBA PNGs round-trip bit-exactly. JPEG: greyscale when the image is grey,
+    /// else YCbCr, 4:4:4 at quality >= 90 (4:2:0 below), optimised Huffman tables; alpha is dropped
+    /// (JPEG has none; samples are not composited). Metadata per `EncodeOptions` / `ImageMetadata`:
+    /// EXIF goes to APP1 / `eXIf` (right after IHDR), XMP to APP1 / `iTXt` "XML:com.adobe.xmp",
+    /// the comment to COM / `iTXt` "Comment", the ICC profile to APP2 (JPEG only).
     public static func encode(_ image: RGBImage, as format: ImageFormat, options: EncodeOptions = .init()) throws -> [UInt8] {
         try encode(image, as: format, options: options, path: "<memory>")
     }

@@ -5,8 +5,8 @@ import CPNG
 /// Decoding reads every PNG kind (1/2/4/8/16-bit, grey, grey+alpha, RGB, RGBA, palette with tRNS, Adam7)
 /// into 8-bit samples. 16-bit files are read with `PNG_IMAGE_FLAG_16BIT_sRGB`, so libpng treats their
 /// samples as already sRGB-encoded and only scales them to 8 bits with rounding (0x8080 -> 128). Without
-/// the flag libpng assumes 16-bit data without gAMA is *linear* and gamma-encodes it (0x8080 -> 188).
-/// 8-bit files pass through unchanged unless they carry a gAMA chunk far from sRGB, which libpng honours.
+/// the flag libpng assumes 16-bit data without gAMA is *linear* and gamma-encodes it (0x8080 -> 186, checked).
+/// 8-bit files pass through unchanged unless they carry a gAMA chunk far from sRGB, which libpng honours (gAMA 1.0: 128 -> 186, checked). Outputs carry an sRGB chunk.
 enum PNGCodec {
     static func message(_ image: png_image) -> String {
         withUnsafeBytes(of: image.message) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }

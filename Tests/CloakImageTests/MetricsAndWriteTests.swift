@@ -1,0 +1,90 @@
+import Foundation
+import XCTest
+@testable import CloakImage
+
+final class MetricsTests: XCTestCase {
+    func testKnownSmallCases() {
+        let a = RGBImage(width: 1, height: 2, pixels: [0, 0, 0, 10, 10, 10])
+        let b = RGBImage(width: 1, height: 2, pixels: [3, 4, 0, 10, 10, 10])
+        XCTAssertEqual(ImageMetrics.linf(a, b), 4)
+        XCTAssertEqual(ImageMetrics.l2(a, b), 5.0 / 255, accuracy: 1e-12)
+        // MSE = 25 / 6 over six samples.
+        XCTAssertEqual(ImageMetrics.psnr(a, b), 10 * log10(255.0 * 255.0 / (25.0 / 6.0)), accuracy: 1e-9)
+        XCTAssertEqual(ImageMetrics.linf(a, a), 0)
+        XCTAssertEqual(ImageMetrics.l2(a, a), 0)
+    }
+
+    func testIdenticalImages() {
+        let img = naturalImage()
+        XCTAssertEqual(ImageMetrics.psnr(img, img), .infinity)
+        XCTAssertEqual(ImageMetrics.ssim(img, img), 1, accuracy: 1e-12)
+        let tiny = RGBImage(width: 3, height: 2, pixels: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18])
+        XCTAssertEqual(ImageMetrics.ssim(tiny, tiny), 1, accuracy: 1e-12)
+    }
+
+    func testSSIMDecreasesWithNoise() {
+        let img = naturalImage()
+        var previous = 1.0
+        for amplitude in [2, 8, 32, 96] {
+            var seed: UInt32 = 7
+            var px = img.pixels
+            for i in 0..<px.count {
+                seed = seed &* 1_103_515_245 &+ 12345
+                let n = Int(seed >> 16) % (2 * amplitude + 1) - amplitude
+                px[i] = UInt8(max(0, min(255, Int(px[i]) + n)))
+            }
+            let s = ImageMetrics.ssim(img, RGBImage(width: img.width, height: img.height, pixels: px))
+            XCTAssertLessThan(s, previous, "amplitude \(amplitude)")
+            XCTAssertGreaterThan(s, 0)
+            previous = s
+        }
+        XCTAssertLessThan(previous, 0.5)
+    }
+
+    /// A constant shift changes only the luminance term: SSIM = (2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1).
+    func testSSIMOfConstantImagesMatchesFormula() {
+        let a = RGBImage(width: 12, height: 12, fill: (100, 100, 100))
+        let b = RGBImage(width: 12, height: 12, fill: (110, 110, 110))
+        let c1 = (0.01 * 255) * (0.01 * 255)
+        XCTAssertEqual(ImageMetrics.ssim(a, b), (2 * 100 * 110 + c1) / (100 * 100 + 110 * 110 + c1), accuracy: 1e-9)
+    }
+}
+
+final class WriteTests: XCTestCase {
+    func testWriteIsAtomicAndLeavesNoTemporaryFiles() throws {
+        let dir = try temporaryDirectory(self)
+        let p = dir + "/out.png"
+        let img = naturalImage(width: 10, height: 10)
+        try ImageCodec.write(img, to: p, as: .png)
+        XCTAssertEqual(try ImageCodec.decode(path: p).image, img)
+        // Overwrite in place: the old file is replaced whole.
+        let img2 = RGBImage(width: 4, height: 4, fill: (1, 2, 3))
+        try ImageCodec.write(img2, to: p, as: .png)
+        XCTAssertEqual(try ImageCodec.decode(path: p).image, img2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["out.png"])
+    }
+
+    func testCreateParentDirectories() throws {
+        let dir = try temporaryDirectory(self)
+        let p = dir + "/a/b/c.jpg"
+        assertImageError(try ImageCodec.write(naturalImage(), to: p, as: .jpeg), path: p) {
+            if case .writeFailed = $0 { return true } else { return false }
+        }
+        try ImageCodec.write(naturalImage(), to: p, as: .jpeg, createParentDirectories: true)
+        XCTAssertEqual(try ImageCodec.readHeader(path: p), ImageHeader(format: .jpeg, width: 96, height: 64))
+    }
+
+    func testWritingOverADirectoryFails() throws {
+        let dir = try temporaryDirectory(self)
+        assertImageError(try writeFileAtomically([1, 2, 3], to: dir), path: dir) { $0 == .isDirectory(path: dir) }
+    }
+
+    func testFormatFromExtension() {
+        XCTAssertEqual(ImageFormat(pathExtension: "x/photo.JPG"), .jpeg)
+        XCTAssertEqual(ImageFormat(pathExtension: "a.jpeg"), .jpeg)
+        XCTAssertEqual(ImageFormat(pathExtension: "png"), .png)
+        XCTAssertEqual(ImageFormat(pathExtension: "a.Png"), .png)
+        XCTAssertNil(ImageFormat(pathExtension: "a.gif"))
+        XCTAssertNil(ImageFormat(pathExtension: "README"))
+    }
+}
