@@ -46,17 +46,17 @@ let package = Package(
         ]),
         .target(name: "CloakKit", dependencies: ["CloakImage", "CloakData", "CloakStore"]),
         .executableTarget(name: "cloak", dependencies: [
-            "CloakKit",
+            "CloakKit", "CloakImage", "CloakStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: - Tests
-        // .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CJPEGShim", "CPNG", "CZlib"]),
+        .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CJPEGShim", "CPNG", "CZlib"]),
         .testTarget(name: "CloakDataTests", dependencies: ["CloakData"]),
         .testTarget(name: "CloakStoreTests", dependencies: [
             "CloakStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        // .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore"]),
+        .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]
 )

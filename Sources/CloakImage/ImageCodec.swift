@@ -90,6 +90,12 @@ public enum ImageCodec {
         }
     }
 
+    /// Reads a file's bytes with the same checks as ``decode(path:options:)`` (regular file, readable, not
+    /// empty, within the size limit), for callers that also need the bytes (to hash them).
+    public static func readBytes(path: String, options: DecodeOptions = .init()) throws -> [UInt8] {
+        try FileReader.readFile(path, maxBytes: options.maxFileBytes)
+    }
+
     /// Reads and decodes a file (see `FileReader` checks: regular file, not empty, within the size limit).
     public static func decode(path: String, options: DecodeOptions = .init()) throws -> DecodedImage {
         let bytes = try FileReader.readFile(path, maxBytes: options.maxFileBytes)

@@ -149,6 +149,7 @@ public struct DatasetImport: Sendable {
                 progress.finish()
                 counts[split.rawValue] = indices.count
             }
+            if run.resumed { Self.removeTemporaryFiles(under: output) }
             sync()   // the images reach the disk before the marker says the import is complete
             let marker = Marker(dataset: "fashion-mnist", sources: sourceHashes, limitPerClass: options.limitPerClass,
                                 counts: counts, runID: run.id, toolVersion: CloakVersion.current)
@@ -176,6 +177,14 @@ public struct DatasetImport: Sendable {
             out.append(i)
         }
         return out
+    }
+
+    /// Removes temporary files an interrupted write left (`.<name>.cloak-tmp-<random>`).
+    static func removeTemporaryFiles(under root: String) {
+        guard let walk = FileManager.default.enumerator(atPath: root) else { return }
+        for case let relative as String in walk where (relative as NSString).lastPathComponent.contains(".cloak-tmp-") {
+            try? FileManager.default.removeItem(atPath: "\(root)/\(relative)")
+        }
     }
 
     static func readMarker(in output: String) -> Marker? {

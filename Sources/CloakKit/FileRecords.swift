@@ -18,10 +18,16 @@ enum FileRecords {
                           width: width, height: height, format: format)
     }
 
-    /// `path` made absolute against the working directory and standardised.
+    /// `path` made absolute against the working directory, with `.` and `..` removed lexically.
+    /// Symbolic links are not resolved: the path stays the one the user sees.
     static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return (path as NSString).standardizingPath }
-        let cwd = FileManager.default.currentDirectoryPath
-        return ((cwd as NSString).appendingPathComponent(path) as NSString).standardizingPath
+        let joined = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var parts: [Substring] = []
+        for part in joined.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
     }
 }

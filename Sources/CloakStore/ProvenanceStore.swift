@@ -150,7 +150,11 @@ public final class ProvenanceStore: Sendable {
 
     private static func absolute(_ path: String, from directory: String) -> String {
         let expanded = (path as NSString).expandingTildeInPath
-        if expanded.hasPrefix("/") { return (expanded as NSString).standardizingPath }
-        return ((directory as NSString).appendingPathComponent(expanded) as NSString).standardizingPath
+        let joined = expanded.hasPrefix("/") ? expanded : directory + "/" + expanded
+        var parts: [Substring] = []
+        for part in joined.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+        }
+        return "/" + parts.joined(separator: "/")
     }
 }

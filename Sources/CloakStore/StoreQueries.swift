@@ -66,7 +66,8 @@ extension ProvenanceStore {
         try read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT run.*,
-                       (SELECT count(*) FROM output WHERE output.runId = run.id) AS filesOK,
+                       (SELECT count(*) FROM output WHERE output.runId = run.id)
+                         + (SELECT count(*) FROM runInput WHERE runInput.runId = run.id AND runInput.role = 'inspected') AS filesOK,
                        (SELECT count(*) FROM failure WHERE failure.runId = run.id) AS filesFailed
                 FROM run ORDER BY run.id DESC LIMIT ?
                 """, arguments: [limit])
