@@ -14,8 +14,9 @@ ifneq ($(shell grep -m1 -o -w avx512f /proc/cpuinfo 2>/dev/null),)
 CPU_FLAGS := -Xswiftc -target-cpu -Xswiftc znver4
 endif
 
-BUILD_FLAGS := -c release $(CPU_FLAGS)
-TEST_FLAGS  := -c release -Xswiftc -enable-testing $(CPU_FLAGS)
+# One set of flags for the binary and the tests, so `make demo` and `make test` share one build.
+BUILD_FLAGS := -c release -Xswiftc -enable-testing $(CPU_FLAGS)
+TEST_FLAGS  := $(BUILD_FLAGS)
 CLOAK := .build/release/cloak
 
 # oneDNN runs on OpenMP threads; spin-waiting threads are disastrous when the other core is busy.

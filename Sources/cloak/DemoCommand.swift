@@ -1,5 +1,6 @@
 import ArgumentParser
 import CloakKit
+import Foundation
 
 extension Cloak {
     struct Demo: ParsableCommand {
@@ -17,7 +18,10 @@ extension Cloak {
 
         func run() throws {
             try CloakKit.Demo(datasetsDirectory: datasets, quiet: quiet)
-                .run(store: storeOptions.open(), arguments: processArguments) { print($0) }
+                .run(store: storeOptions.open(), arguments: processArguments) { line in
+                    // Unbuffered, so the report interleaves correctly with progress on standard error.
+                    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+                }
         }
     }
 }
