@@ -1,0 +1,157 @@
+import CloakImage
+import Foundation
+
+/// Markdown, JSON and HTML renderings of a ``VerificationResult``.
+public enum VerificationReport {
+    /// The summary printed on standard output.
+    public static func markdown(_ r: VerificationResult) -> String {
+        var out = "## Verification: \(r.trainDataset)\n\n"
+        out += "Model `\(r.model)` trained from scratch for \(r.epochs) epoch(s) (seed \(r.seed)) on \(r.trainCount) "
+        out += "training images, tested on \(r.testCount) clean images of `\(r.testDataset)` "
+        out += "(\(r.classes.count) classes, chance \(pct(r.chance))).\n\n"
+        out += "| countermeasure | protected: final | protected: best | clean baseline: final | verdict |\n"
+        out += "|---|---:|---:|---:|---|\n"
+        for row in r.rows {
+            out += "| \(row.countermeasure) | \(pct(row.protected.final)) | \(pct(row.protected.best)) | "
+            out += "\(row.baseline.map { pct($0.final) } ?? "-") | \(label(row.verdict)) |\n"
+        }
+        out += "\n" + conclusion(r) + "\n"
+        return out
+    }
+
+    /// One plain sentence per outcome; a countermeasure that breaks the protection is always named.
+    public static func conclusion(_ r: VerificationResult) -> String {
+        let broken = r.rows.filter { $0.verdict == .broken }.map(\.countermeasure)
+        let weakened = r.rows.filter { $0.verdict == .weakened }.map(\.countermeasure)
+        let holds = r.rows.filter { $0.verdict == .holds }.map(\.countermeasure)
+        var lines: [String] = []
+        if !broken.isEmpty {
+            lines.append("**The protection does NOT hold** under \(list(broken)): a model trained on the protected data "
+                + "learns nearly as much as from clean data.")
+        }
+        if !weakened.isEmpty {
+            lines.append("**The protection is weakened** under \(list(weakened)): a model still learns a substantial part of the task.")
+        }
+        if !holds.isEmpty {
+            lines.append("The protection holds under \(list(holds)) (clean-test accuracy stays near chance compared with the clean baseline).")
+        }
+        if r.rows.contains(where: { $0.verdict == .unknown }) {
+            lines.append("No clean baseline was given (--baseline), so the numbers above cannot be judged.")
+        }
+        lines.append("Only the countermeasures listed were tried; others (stronger augmentation, purification) may break it too.")
+        return lines.joined(separator: "\n")
+    }
+
+    public static func json(_ r: VerificationResult) throws -> String {
+        try JSON.pretty(r) + "\n"
+    }
+
+    /// A self-contained HTML page: the table, an accuracy-per-epoch plot (inline SVG) and a grid of
+    /// sample images (original, protected, difference amplified), embedded as PNG data.
+    public static func html(_ r: VerificationResult, samples: [(original: RGBImage, protected: RGBImage)]) -> String {
+        var body = "<h1>Cloak verification</h1>\n"
+        body += "<p>" + escape(markdownInline(r)) + "</p>\n"
+        body += "<p class=\"verdict \(r.overall.rawValue)\">" + escape(conclusion(r).replacingOccurrences(of: "**", with: ""))
+            .replacingOccurrences(of: "\n", with: "<br>") + "</p>\n"
+        body += "<table><tr><th>countermeasure</th><th>protected: final</th><th>protected: best</th>"
+        body += "<th>clean baseline: final</th><th>verdict</th></tr>\n"
+        for row in r.rows {
+            body += "<tr><td>\(escape(row.countermeasure))</td><td>\(pct(row.protected.final))</td>"
+            body += "<td>\(pct(row.protected.best))</td><td>\(row.baseline.map { pct($0.final) } ?? "-")</td>"
+            body += "<td class=\"\(row.verdict.rawValue)\">\(label(row.verdict))</td></tr>\n"
+        }
+        body += "</table>\n<h2>Clean-test accuracy per epoch</h2>\n" + plot(r) + "\n"
+        if !samples.isEmpty {
+            body += "<h2>Samples: original, protected, difference (amplified)</h2>\n<div class=\"grid\">\n"
+            for s in samples {
+                body += "<figure>" + img(s.original) + img(s.protected) + img(amplifiedDifference(s.original, s.protected)) + "</figure>\n"
+            }
+            body += "</div>\n"
+        }
+        return """
+            <!doctype html>
+            <html><head><meta charset="utf-8"><title>Cloak verification</title>
+            <style>
+            body { font-family: system-ui, sans-serif; margin: 2em; max-width: 60em; color: #222; }
+            table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: .3em .7em; text-align: right; }
+            td:first-child, th:first-child { text-align: left; }
+            .broken { background: #fdd; } .weakened { background: #ffd; } .holds { background: #dfd; }
+            p.verdict { padding: .5em; border-left: 4px solid #999; }
+            .grid figure { display: inline-block; margin: .3em; } .grid img { width: 84px; height: 84px;
+              image-rendering: pixelated; margin-right: 2px; border: 1px solid #ddd; }
+            </style></head><body>
+            \(body)</body></html>
+
+            """
+    }
+
+    /// The accuracy curves as an SVG line chart: solid lines protected, dashed lines clean baseline.
+    static func plot(_ r: VerificationResult) -> String {
+        let w = 640.0, h = 320.0, left = 50.0, bottom = 40.0, top = 15.0, right = 150.0
+        let pw = w - left - right, ph = h - top - bottom
+        let epochs = max(1, r.epochs)
+        func x(_ e: Int) -> Double { left + (epochs == 1 ? pw / 2 : Double(e) / Double(epochs - 1) * pw) }
+        func y(_ a: Double) -> Double { top + (1 - a) * ph }
+        let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-size=\"11\">\n"
+        for tick in stride(from: 0.0, through: 1.0, by: 0.2) {
+            svg += "<line x1=\"\(left)\" y1=\"\(y(tick))\" x2=\"\(left + pw)\" y2=\"\(y(tick))\" stroke=\"#eee\"/>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(y(tick) + 4)\" text-anchor=\"end\">\(Int(tick * 100))%</text>\n"
+        }
+        for e in 0..<epochs {
+            svg += "<text x=\"\(x(e))\" y=\"\(top + ph + 15)\" text-anchor=\"middle\">\(e + 1)</text>"
+        }
+        svg += "<text x=\"\(left + pw / 2)\" y=\"\(h - 5)\" text-anchor=\"middle\">epoch</text>\n"
+        svg += "<line x1=\"\(left)\" y1=\"\(y(r.chance))\" x2=\"\(left + pw)\" y2=\"\(y(r.chance))\" stroke=\"#999\" stroke-dasharray=\"2,3\"/>"
+        svg += "<text x=\"\(left + pw + 5)\" y=\"\(y(r.chance) + 4)\">chance</text>\n"
+        for (i, row) in r.rows.enumerated() {
+            let colour = colours[i % colours.count]
+            for (curve, dash, name) in [(row.protected, "", "protected"), (row.baseline, "6,4", "clean")] {
+                guard let curve, !curve.accuracies.isEmpty else { continue }
+                let points = curve.accuracies.enumerated().map { "\(x($0.offset)),\(y($0.element))" }.joined(separator: " ")
+                svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" stroke-dasharray=\"\(dash)\" points=\"\(points)\"/>\n"
+                let lastY = y(curve.final)
+                svg += "<text x=\"\(left + pw + 5)\" y=\"\(lastY + 4)\" fill=\"\(colour)\">\(escape(row.countermeasure)) \(name)</text>\n"
+            }
+        }
+        return svg + "</svg>"
+    }
+
+    /// |protected - original| scaled so the budget's extreme is white (x10, clamped).
+    public static func amplifiedDifference(_ a: RGBImage, _ b: RGBImage) -> RGBImage {
+        precondition(a.width == b.width && a.height == b.height, "difference of differently sized images")
+        var p = [UInt8](repeating: 0, count: a.pixels.count)
+        for i in p.indices {
+            p[i] = UInt8(min(255, abs(Int(a.pixels[i]) - Int(b.pixels[i])) * 10))
+        }
+        return RGBImage(width: a.width, height: a.height, pixels: p)
+    }
+
+    static func img(_ image: RGBImage) -> String {
+        let png = (try? ImageCodec.encode(image, as: .png)) ?? []
+        return "<img alt=\"\" src=\"data:image/png;base64,\(Data(png).base64EncodedString())\">"
+    }
+
+    static func markdownInline(_ r: VerificationResult) -> String {
+        "Model \(r.model), \(r.epochs) epoch(s), seed \(r.seed); \(r.trainCount) training images from \(r.trainDataset)"
+            + (r.baselineDataset.map { ", clean baseline \($0)" } ?? "") + "; \(r.testCount) clean test images from \(r.testDataset)."
+    }
+
+    static func label(_ v: Verdict) -> String {
+        switch v {
+        case .holds: return "holds"
+        case .weakened: return "WEAKENED"
+        case .broken: return "BROKEN"
+        case .unknown: return "no baseline"
+        }
+    }
+
+    static func pct(_ v: Double) -> String { String(format: "%.1f%%", v * 100) }
+
+    static func list(_ items: [String]) -> String { items.map { "`\($0)`" }.joined(separator: ", ") }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

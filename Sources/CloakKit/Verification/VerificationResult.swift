@@ -1,0 +1,76 @@
+import Foundation
+
+/// Accuracy curve of one model trained from scratch and tested on clean data.
+public struct TrainingCurve: Codable, Sendable, Equatable {
+    /// Clean-test accuracy (0...1) after each epoch.
+    public var accuracies: [Double]
+    /// Training loss after each epoch (mean over batches).
+    public var trainingLosses: [Double]
+    public var seconds: Double
+
+    public init(accuracies: [Double], trainingLosses: [Double], seconds: Double) {
+        self.accuracies = accuracies
+        self.trainingLosses = trainingLosses
+        self.seconds = seconds
+    }
+
+    public var final: Double { accuracies.last ?? 0 }
+    public var best: Double { accuracies.max() ?? 0 }
+}
+
+/// How a protection fared under one countermeasure.
+public enum Verdict: String, Codable, Sendable, Comparable {
+    /// The model trained on protected data stays near chance on clean data.
+    case holds
+    /// The model learns a good part of what it would learn from clean data.
+    case weakened
+    /// The model learns (almost) as much as from clean data: the protection does not hold.
+    case broken
+    /// No clean baseline to compare with.
+    case unknown
+
+    private var rank: Int { [.holds: 0, .unknown: 1, .weakened: 2, .broken: 3][self]! }
+    public static func < (a: Verdict, b: Verdict) -> Bool { a.rank < b.rank }
+
+    /// The verdict for a protected model's final accuracy against the clean baseline's.
+    ///
+    /// With `gain = (protected - chance) / (baseline - chance)`, the share of the clean model's
+    /// above-chance accuracy that the protected model still reaches: `broken` when gain >= 0.8,
+    /// `weakened` when gain >= 0.35, `holds` below. These thresholds are deliberately strict on the
+    /// protection: a report never calls protection "holding" when a model learns a third of the task.
+    public static func judge(protected: Double, baseline: Double?, chance: Double) -> Verdict {
+        guard let baseline, baseline > chance else { return .unknown }
+        let gain = (protected - chance) / (baseline - chance)
+        if gain >= 0.8 { return .broken }
+        if gain >= 0.35 { return .weakened }
+        return .holds
+    }
+}
+
+/// One countermeasure's row of a verification: the protected set and the clean baseline, each trained
+/// from scratch under that countermeasure.
+public struct CountermeasureResult: Codable, Sendable {
+    public var countermeasure: String
+    public var protected: TrainingCurve
+    public var baseline: TrainingCurve?
+    public var verdict: Verdict
+}
+
+/// Everything `cloak verify` measured.
+public struct VerificationResult: Codable, Sendable {
+    public var trainDataset: String
+    public var baselineDataset: String?
+    public var testDataset: String
+    public var model: String
+    public var epochs: Int
+    public var seed: UInt64
+    public var classes: [String]
+    public var trainCount: Int
+    public var testCount: Int
+    public var chance: Double
+    public var rows: [CountermeasureResult]
+    public var runID: Int64?
+
+    /// The worst verdict over all countermeasures: what the protection is worth.
+    public var overall: Verdict { rows.map(\.verdict).max() ?? .unknown }
+}
