@@ -33,17 +33,26 @@ let package = Package(
                        providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // libdnnl-dev 2.6.3 ships no .pc file; the modulemap links libdnnl. Only CloakTensor imports it.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // libjpeg reports fatal errors through error_exit(), which must not return; the only safe way out
         // is longjmp, which Swift cannot do, so that part lives in this small C target.
 
         // MARK: - Cloak libraries
         .target(name: "CloakImage", dependencies: ["CPNG", "CZlib"]),
+        // Engine: tensors and kernels (oneDNN behind one wrapper file), then layers, models, training.
+        .target(name: "CloakTensor", dependencies: ["CDNNL"]),
+        .target(name: "CloakNN", dependencies: ["CloakTensor"]),
+        .executableTarget(name: "cloak-bench-engine", dependencies: ["CloakNN"], path: "bench/engine"),
         .executableTarget(name: "cloak", dependencies: [
             "CloakImage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: - Tests
+        .testTarget(name: "CloakTensorTests", dependencies: ["CloakTensor"]),
+        .testTarget(name: "CloakNNTests", dependencies: ["CloakNN", "CZlib"],
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

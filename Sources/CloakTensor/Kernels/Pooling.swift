@@ -1,0 +1,144 @@
+// Max and average pooling over NHWC tensors, in Swift. Windows are `kernel` wide, move by `stride`, and may
+// reach `padding` positions past each border. Output size: `1 + (H + 2·padding − kernel) / stride`
+// (integer division; PyTorch's default floor mode and dlib's rule).
+
+/// The shape and settings of one 2-D pooling. Input `[N, H, W, C]`, output `[N, OH, OW, C]`.
+public struct PoolingGeometry: Hashable, Sendable {
+    public let batch, inputHeight, inputWidth, channels: Int
+    public let kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth: Int
+
+    public init(inputShape: [Int], kernelHeight: Int, kernelWidth: Int, strideHeight: Int, strideWidth: Int,
+                paddingHeight: Int = 0, paddingWidth: Int = 0) {
+        precondition(inputShape.count == 4, "Pooling needs an NHWC input, got shape \(inputShape)")
+        precondition(kernelHeight > 0 && kernelWidth > 0 && strideHeight > 0 && strideWidth > 0,
+                     "Pooling kernel and stride must be positive")
+        precondition(inputShape[1] + 2 * paddingHeight >= kernelHeight && inputShape[2] + 2 * paddingWidth >= kernelWidth,
+                     "Pooling window \(kernelHeight)x\(kernelWidth) is larger than the padded input \(inputShape)")
+        (batch, inputHeight, inputWidth, channels) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
+        (self.kernelHeight, self.kernelWidth) = (kernelHeight, kernelWidth)
+        (self.strideHeight, self.strideWidth) = (strideHeight, strideWidth)
+        (self.paddingHeight, self.paddingWidth) = (paddingHeight, paddingWidth)
+    }
+
+    public var outputHeight: Int { 1 + (inputHeight + 2 * paddingHeight - kernelHeight) / strideHeight }
+    public var outputWidth: Int { 1 + (inputWidth + 2 * paddingWidth - kernelWidth) / strideWidth }
+    public var inputShape: [Int] { [batch, inputHeight, inputWidth, channels] }
+    public var outputShape: [Int] { [batch, outputHeight, outputWidth, channels] }
+
+    /// The input rows/columns covered by the window of output position (oh, ow), clipped to the input.
+    @inline(__always) func window(_ oh: Int, _ ow: Int) -> (rows: Range<Int>, columns: Range<Int>) {
+        let h0 = oh * strideHeight - paddingHeight, w0 = ow * strideWidth - paddingWidth
+        return (max(h0, 0)..<min(h0 + kernelHeight, inputHeight), max(w0, 0)..<min(w0 + kernelWidth, inputWidth))
+    }
+}
+
+/// Max pooling forward. Padding counts as −∞ (as PyTorch). Returns the output and, for the backward pass,
+/// the flat input index of each output element's maximum (the first one on ties).
+public func maxPool2dForward(_ x: Tensor, geometry g: PoolingGeometry) -> (output: Tensor, argmax: [Int32]) {
+    precondition(x.shape == g.inputShape, "maxPool2d input \(x.shape) does not match \(g.inputShape)")
+    precondition(x.count < Int(Int32.max), "maxPool2d input too large for 32-bit indices")
+    var argmax = [Int32](repeating: 0, count: g.outputShape.reduce(1, *))
+    let c = g.channels
+    let y = Tensor(shape: g.outputShape) { out in
+        x.withUnsafeBufferPointer { xb in
+            argmax.withUnsafeMutableBufferPointer { ab in
+                let xp = xb.baseAddress!, yp = out.baseAddress!, ap = ab.baseAddress!
+                for n in 0..<g.batch {
+                    for oh in 0..<g.outputHeight {
+                        for ow in 0..<g.outputWidth {
+                            let o = ((n * g.outputHeight + oh) * g.outputWidth + ow) * c
+                            let (rows, cols) = g.window(oh, ow)
+                            for j in 0..<c { yp[o + j] = -.infinity; ap[o + j] = -1 }
+                            for h in rows {
+                                for w in cols {
+                                    let i = ((n * g.inputHeight + h) * g.inputWidth + w) * c
+                                    for j in 0..<c where xp[i + j] > yp[o + j] || ap[o + j] < 0 {
+                                        yp[o + j] = xp[i + j]; ap[o + j] = Int32(i + j)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (y, argmax)
+}
+
+/// Max pooling input gradient: each output gradient goes to the input position that was the maximum.
+public func maxPool2dBackward(outputGradient: Tensor, argmax: [Int32], geometry g: PoolingGeometry) -> Tensor {
+    precondition(outputGradient.shape == g.outputShape && argmax.count == outputGradient.count,
+                 "maxPool2dBackward gradient \(outputGradient.shape) does not match \(g.outputShape)")
+    var dx = Tensor(zeros: g.inputShape)
+    outputGradient.withUnsafeBufferPointer { dy in
+        argmax.withUnsafeBufferPointer { ab in
+            dx.withUnsafeMutableBufferPointer { dxb in
+                let dyp = dy.baseAddress!, ap = ab.baseAddress!, dxp = dxb.baseAddress!
+                for i in 0..<dy.count { dxp[Int(ap[i])] += dyp[i] }
+            }
+        }
+    }
+    return dx
+}
+
+/// Average pooling forward. With `countIncludesPadding` (PyTorch's default) every window divides by
+/// `kernelHeight · kernelWidth`; otherwise by the number of input positions inside the window.
+public func avgPool2dForward(_ x: Tensor, geometry g: PoolingGeometry, countIncludesPadding: Bool = true) -> Tensor {
+    precondition(x.shape == g.inputShape, "avgPool2d input \(x.shape) does not match \(g.inputShape)")
+    let c = g.channels
+    return Tensor(shape: g.outputShape) { out in
+        x.withUnsafeBufferPointer { xb in
+            let xp = xb.baseAddress!, yp = out.baseAddress!
+            for n in 0..<g.batch {
+                for oh in 0..<g.outputHeight {
+                    for ow in 0..<g.outputWidth {
+                        let o = ((n * g.outputHeight + oh) * g.outputWidth + ow) * c
+                        let (rows, cols) = g.window(oh, ow)
+                        for j in 0..<c { yp[o + j] = 0 }
+                        for h in rows {
+                            for w in cols {
+                                let i = ((n * g.inputHeight + h) * g.inputWidth + w) * c
+                                for j in 0..<c { yp[o + j] += xp[i + j] }
+                            }
+                        }
+                        let divisor = countIncludesPadding ? g.kernelHeight * g.kernelWidth : rows.count * cols.count
+                        let scale = 1 / Float(divisor)
+                        for j in 0..<c { yp[o + j] *= scale }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Average pooling input gradient (each output gradient spread evenly over its window).
+public func avgPool2dBackward(outputGradient: Tensor, geometry g: PoolingGeometry, countIncludesPadding: Bool = true)
+    -> Tensor {
+    precondition(outputGradient.shape == g.outputShape,
+                 "avgPool2dBackward gradient \(outputGradient.shape) does not match \(g.outputShape)")
+    let c = g.channels
+    var dx = Tensor(zeros: g.inputShape)
+    outputGradient.withUnsafeBufferPointer { dy in
+        dx.withUnsafeMutableBufferPointer { dxb in
+            let dyp = dy.baseAddress!, dxp = dxb.baseAddress!
+            for n in 0..<g.batch {
+                for oh in 0..<g.outputHeight {
+                    for ow in 0..<g.outputWidth {
+                        let o = ((n * g.outputHeight + oh) * g.outputWidth + ow) * c
+                        let (rows, cols) = g.window(oh, ow)
+                        let divisor = countIncludesPadding ? g.kernelHeight * g.kernelWidth : rows.count * cols.count
+                        let scale = 1 / Float(divisor)
+                        for h in rows {
+                            for w in cols {
+                                let i = ((n * g.inputHeight + h) * g.inputWidth + w) * c
+                                for j in 0..<c { dxp[i + j] += dyp[o + j] * scale }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return dx
+}
