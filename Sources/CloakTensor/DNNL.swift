@@ -21,6 +21,8 @@ final class DNNLRuntime: @unchecked Sendable {
     private let stream: dnnl_stream_t
     private let lock = NSLock()
     private var convolutions: [ConvolutionGeometry: ConvolutionPlan] = [:]
+    /// How many times each convolution pass ran per geometry (tests use it to prove work was skipped).
+    private var counts: [ConvolutionGeometry: ConvolutionExecutionCounts] = [:]
 
     private init() {
         var engine: dnnl_engine_t?
@@ -54,6 +56,7 @@ final class DNNLRuntime: @unchecked Sendable {
         ]
         if let bias { args.append(arg(DNNL_ARG_BIAS, plan.biasMD, bias)) }
         execute(plan.forward, args)
+        counts[g, default: .init()].forward += 1
     }
 
     /// `inputGradient = conv_transpose(outputGradient, weight)` (overwrites). Layouts as in `convolutionForward`.
@@ -70,6 +73,7 @@ final class DNNLRuntime: @unchecked Sendable {
             arg(DNNL_ARG_WEIGHTS, plan.backwardDataWeights!.md, w),
             arg(DNNL_ARG_DIFF_SRC, plan.sourceMD, inputGradient),
         ])
+        counts[g, default: .init()].backwardData += 1
     }
 
     /// Adds dL/dW (`[O, I, kH, kW]`) and, if `biasGradient` is given, dL/db (`[O]`) to the given buffers.
@@ -88,6 +92,7 @@ final class DNNLRuntime: @unchecked Sendable {
         ]
         if g.hasBias { args.append(arg(DNNL_ARG_DIFF_BIAS, plan.biasMD, bw.diffBias.pointer)) }
         execute(bw.primitive, args)
+        counts[g, default: .init()].backwardWeights += 1
         // Bring dW back to OIHW (if oneDNN chose a blocked layout), then accumulate.
         var plain = bw.diffWeights.pointer
         if let reorder = bw.toPlain {
@@ -97,6 +102,12 @@ final class DNNLRuntime: @unchecked Sendable {
         }
         accumulate(plain, into: weightGradient, count: g.weightCount)
         if let biasGradient { accumulate(bw.diffBias.pointer, into: biasGradient, count: g.outputChannels) }
+    }
+
+    /// Execution counts of the convolution passes for one geometry.
+    func executionCounts(for g: ConvolutionGeometry) -> ConvolutionExecutionCounts {
+        lock.lock(); defer { lock.unlock() }
+        return counts[g] ?? .init()
     }
 
     private func plan(for g: ConvolutionGeometry) -> ConvolutionPlan {

@@ -126,5 +126,17 @@ public func conv2dBackwardParameters(
     }
 }
 
+/// How many times each pass of a convolution geometry has run in this process.
+public struct ConvolutionExecutionCounts: Sendable, Equatable {
+    public var forward = 0
+    public var backwardData = 0
+    public var backwardWeights = 0
+}
+
+/// Execution counts for one convolution geometry (for tests and profiling).
+public func convolutionExecutionCounts(for geometry: ConvolutionGeometry) -> ConvolutionExecutionCounts {
+    DNNLRuntime.shared.executionCounts(for: geometry)
+}
+
 /// The version of the oneDNN library the engine runs on.
 public var oneDNNVersion: String { DNNLRuntime.shared.version }
