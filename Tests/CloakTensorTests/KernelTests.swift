@@ -8,10 +8,10 @@ struct KernelTests {
 
     @Test func maxPool2x2() {
         let g = PoolingGeometry(inputShape: arange.shape, kernelHeight: 2, kernelWidth: 2, strideHeight: 2, strideWidth: 2)
-        let (y, argmax) = maxPool2dForward(arange, geometry: g)
+        let (y, positions) = maxPool2dForward(arange, geometry: g)
         #expect(y.shape == [1, 2, 2, 1])
         #expect(y.scalars == [5, 7, 13, 15])
-        let dx = maxPool2dBackward(outputGradient: Tensor(shape: [1, 2, 2, 1], scalars: [1, 2, 3, 4]), argmax: argmax,
+        let dx = maxPool2dBackward(outputGradient: Tensor(shape: [1, 2, 2, 1], scalars: [1, 2, 3, 4]), positions: positions,
                                    geometry: g)
         #expect(dx.scalars == [0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4])
     }
@@ -20,6 +20,14 @@ struct KernelTests {
         let g = PoolingGeometry(inputShape: arange.shape, kernelHeight: 3, kernelWidth: 3, strideHeight: 2, strideWidth: 2,
                                 paddingHeight: 1, paddingWidth: 1)
         #expect(maxPool2dForward(arange, geometry: g).output.scalars == [5, 7, 13, 15])
+    }
+
+    @Test func maxPoolTiesGoToTheFirstPosition() {
+        let x = Tensor(repeating: 1, shape: [1, 2, 2, 1])
+        let g = PoolingGeometry(inputShape: x.shape, kernelHeight: 2, kernelWidth: 2, strideHeight: 2, strideWidth: 2)
+        let dx = maxPool2dBackward(outputGradient: Tensor(repeating: 3, shape: [1, 1, 1, 1]),
+                                   positions: maxPool2dForward(x, geometry: g).positions, geometry: g)
+        #expect(dx.scalars == [3, 0, 0, 0])
     }
 
     @Test func averagePoolWithAndWithoutPaddingInCount() {

@@ -5,9 +5,9 @@ public final class MaxPool2D: Layer {
     public let stride: Int
     public let padding: Int
 
-    /// Forward cache for `backward`: the geometry and the input index of every output's maximum.
+    /// Forward cache for `backward`: the geometry and where in its window each maximum was.
     private var cachedGeometry: PoolingGeometry?
-    private var cachedArgmax: [Int32] = []
+    private var cachedPositions: Tensor?
 
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         self.kernelSize = kernelSize
@@ -18,14 +18,15 @@ public final class MaxPool2D: Layer {
     public func forward(_ input: Tensor) -> Tensor {
         let g = PoolingGeometry(inputShape: input.shape, kernelHeight: kernelSize, kernelWidth: kernelSize,
                                 strideHeight: stride, strideWidth: stride, paddingHeight: padding, paddingWidth: padding)
-        let (y, argmax) = maxPool2dForward(input, geometry: g)
+        let (y, positions) = maxPool2dForward(input, geometry: g)
         cachedGeometry = g
-        cachedArgmax = argmax
+        cachedPositions = positions
         return y
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        maxPool2dBackward(outputGradient: outputGradient, argmax: cachedArgmax, geometry: cached(cachedGeometry, "MaxPool2D"))
+        maxPool2dBackward(outputGradient: outputGradient, positions: cached(cachedPositions, "MaxPool2D"),
+                          geometry: cached(cachedGeometry, "MaxPool2D"))
     }
 }
 

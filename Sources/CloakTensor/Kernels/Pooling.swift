@@ -12,6 +12,8 @@ public struct PoolingGeometry: Hashable, Sendable {
         precondition(inputShape.count == 4, "Pooling needs an NHWC input, got shape \(inputShape)")
         precondition(kernelHeight > 0 && kernelWidth > 0 && strideHeight > 0 && strideWidth > 0,
                      "Pooling kernel and stride must be positive")
+        precondition(2 * paddingHeight <= kernelHeight && 2 * paddingWidth <= kernelWidth,
+                     "Pooling padding must be at most half the window (as PyTorch), so no window is empty")
         precondition(inputShape[1] + 2 * paddingHeight >= kernelHeight && inputShape[2] + 2 * paddingWidth >= kernelWidth,
                      "Pooling window \(kernelHeight)x\(kernelWidth) is larger than the padded input \(inputShape)")
         (batch, inputHeight, inputWidth, channels) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
@@ -32,30 +34,54 @@ public struct PoolingGeometry: Hashable, Sendable {
     }
 }
 
-/// Max pooling forward. Padding counts as −∞ (as PyTorch). Returns the output and, for the backward pass,
-/// the flat input index of each output element's maximum (the first one on ties).
-public func maxPool2dForward(_ x: Tensor, geometry g: PoolingGeometry) -> (output: Tensor, argmax: [Int32]) {
+/// Max pooling forward. Padding counts as −∞ (as PyTorch).
+///
+/// Returns the maxima and, for the backward pass, `positions`: for every output element the position of its
+/// maximum inside the clipped window (row-major over the window, first one on ties), stored as `Float` so the
+/// channel loop vectorises with selects.
+public func maxPool2dForward(_ x: Tensor, geometry g: PoolingGeometry) -> (output: Tensor, positions: Tensor) {
     precondition(x.shape == g.inputShape, "maxPool2d input \(x.shape) does not match \(g.inputShape)")
-    precondition(x.count < Int(Int32.max), "maxPool2d input too large for 32-bit indices")
-    var argmax = [Int32](repeating: 0, count: g.outputShape.reduce(1, *))
     let c = g.channels
+    var positions = Tensor(zeros: g.outputShape)
     let y = Tensor(shape: g.outputShape) { out in
         x.withUnsafeBufferPointer { xb in
-            argmax.withUnsafeMutableBufferPointer { ab in
-                let xp = xb.baseAddress!, yp = out.baseAddress!, ap = ab.baseAddress!
+            positions.withUnsafeMutableBufferPointer { pb in
+                let xp = xb.baseAddress!, yp = out.baseAddress!, pp = pb.baseAddress!
                 for n in 0..<g.batch {
                     for oh in 0..<g.outputHeight {
                         for ow in 0..<g.outputWidth {
                             let o = ((n * g.outputHeight + oh) * g.outputWidth + ow) * c
                             let (rows, cols) = g.window(oh, ow)
-                            for j in 0..<c { yp[o + j] = -.infinity; ap[o + j] = -1 }
-                            for h in rows {
-                                for w in cols {
-                                    let i = ((n * g.inputHeight + h) * g.inputWidth + w) * c
-                                    for j in 0..<c where xp[i + j] > yp[o + j] || ap[o + j] < 0 {
-                                        yp[o + j] = xp[i + j]; ap[o + j] = Int32(i + j)
+                            let first = ((n * g.inputHeight + rows.lowerBound) * g.inputWidth + cols.lowerBound) * c
+                            var j = 0
+                            // 16 channels at a time in registers (every channel count of the models is a multiple).
+                            while j + 16 <= c {
+                                var best = SIMD16<Float>(UnsafeBufferPointer(start: xp + first + j, count: 16))
+                                var position = SIMD16<Float>(repeating: 0)
+                                var k: Float = 0
+                                for h in rows {
+                                    for w in cols {
+                                        let i = ((n * g.inputHeight + h) * g.inputWidth + w) * c + j
+                                        let v = SIMD16<Float>(UnsafeBufferPointer(start: xp + i, count: 16))
+                                        let larger = v .> best
+                                        best.replace(with: v, where: larger)
+                                        position.replace(with: k, where: larger)
+                                        k += 1
                                     }
                                 }
+                                for l in 0..<16 { yp[o + j + l] = best[l]; pp[o + j + l] = position[l] }
+                                j += 16
+                            }
+                            for jj in j..<c {
+                                var best = xp[first + jj], position: Float = 0, k: Float = 0
+                                for h in rows {
+                                    for w in cols {
+                                        let v = xp[((n * g.inputHeight + h) * g.inputWidth + w) * c + jj]
+                                        if v > best { best = v; position = k }
+                                        k += 1
+                                    }
+                                }
+                                yp[o + jj] = best; pp[o + jj] = position
                             }
                         }
                     }
@@ -63,19 +89,32 @@ public func maxPool2dForward(_ x: Tensor, geometry g: PoolingGeometry) -> (outpu
             }
         }
     }
-    return (y, argmax)
+    return (y, positions)
 }
 
-/// Max pooling input gradient: each output gradient goes to the input position that was the maximum.
-public func maxPool2dBackward(outputGradient: Tensor, argmax: [Int32], geometry g: PoolingGeometry) -> Tensor {
-    precondition(outputGradient.shape == g.outputShape && argmax.count == outputGradient.count,
+/// Max pooling input gradient: each output gradient goes to the input position that held the window's maximum.
+public func maxPool2dBackward(outputGradient: Tensor, positions: Tensor, geometry g: PoolingGeometry) -> Tensor {
+    precondition(outputGradient.shape == g.outputShape && positions.shape == g.outputShape,
                  "maxPool2dBackward gradient \(outputGradient.shape) does not match \(g.outputShape)")
+    let c = g.channels
     var dx = Tensor(zeros: g.inputShape)
-    outputGradient.withUnsafeBufferPointer { dy in
-        argmax.withUnsafeBufferPointer { ab in
+    outputGradient.withUnsafeBufferPointer { dyb in
+        positions.withUnsafeBufferPointer { pb in
             dx.withUnsafeMutableBufferPointer { dxb in
-                let dyp = dy.baseAddress!, ap = ab.baseAddress!, dxp = dxb.baseAddress!
-                for i in 0..<dy.count { dxp[Int(ap[i])] += dyp[i] }
+                let dyp = dyb.baseAddress!, pp = pb.baseAddress!, dxp = dxb.baseAddress!
+                for n in 0..<g.batch {
+                    for oh in 0..<g.outputHeight {
+                        for ow in 0..<g.outputWidth {
+                            let o = ((n * g.outputHeight + oh) * g.outputWidth + ow) * c
+                            let (rows, cols) = g.window(oh, ow)
+                            for j in 0..<c {
+                                let k = Int(pp[o + j])
+                                let h = rows.lowerBound + k / cols.count, w = cols.lowerBound + k % cols.count
+                                dxp[((n * g.inputHeight + h) * g.inputWidth + w) * c + j] += dyp[o + j]
+                            }
+                        }
+                    }
+                }
             }
         }
     }
