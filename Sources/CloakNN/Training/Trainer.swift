@@ -8,8 +8,10 @@ import Darwin
 public struct TrainingConfiguration: Sendable {
     public var epochs: Int
     public var batchSize: Int
-    /// Learning rate per epoch (set on the optimiser at the start of each epoch).
+    /// Learning rate per epoch (set on the optimiser at the start of each epoch), or per step when
+    /// `schedulePerStep` is true (the schedule is then indexed by the global step count from 0).
     public var schedule: any LearningRateSchedule
+    public var schedulePerStep: Bool
     /// Clip the global gradient norm to this value before each step (`nil`: no clipping).
     public var gradientClipNorm: Float?
     public var augmentation: Augmentation?
@@ -17,7 +19,7 @@ public struct TrainingConfiguration: Sendable {
     public var dropLastBatch: Bool
 
     public init(epochs: Int, batchSize: Int, schedule: any LearningRateSchedule, gradientClipNorm: Float? = nil,
-                augmentation: Augmentation? = nil, dropLastBatch: Bool = false) {
+                augmentation: Augmentation? = nil, dropLastBatch: Bool = false, schedulePerStep: Bool = false) {
         precondition(epochs > 0 && batchSize > 0, "Epochs and batch size must be positive")
         self.epochs = epochs
         self.batchSize = batchSize
@@ -25,6 +27,12 @@ public struct TrainingConfiguration: Sendable {
         self.gradientClipNorm = gradientClipNorm
         self.augmentation = augmentation
         self.dropLastBatch = dropLastBatch
+        self.schedulePerStep = schedulePerStep
+    }
+
+    /// Optimiser steps per epoch for a data set of `count` examples.
+    public func stepsPerEpoch(count: Int) -> Int {
+        dropLastBatch ? count / batchSize : (count + batchSize - 1) / batchSize
     }
 }
 
@@ -85,6 +93,7 @@ public final class Trainer {
         precondition(data.count > 0, "Training data is empty")
         var summaries: [EpochSummary] = []
         let batchSize = configuration.batchSize
+        var globalStep = 0
         for epoch in 0..<configuration.epochs {
             let start = monotonicSeconds()
             optimizer.learningRate = configuration.schedule.learningRate(at: epoch)
@@ -98,7 +107,11 @@ public final class Trainer {
                 if let augmentation = configuration.augmentation {
                     images = augmentation.apply(to: images, using: &generator)
                 }
+                if configuration.schedulePerStep {
+                    optimizer.learningRate = configuration.schedule.learningRate(at: globalStep)
+                }
                 let result = step(images: images, labels: labels)
+                globalStep += 1
                 totalLoss += Double(result.loss)
                 correct += result.correct
                 seen += labels.count
