@@ -22,7 +22,7 @@ CLOAK := .build/release/cloak
 export OMP_WAIT_POLICY ?= PASSIVE
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: setup build test demo clean
+.PHONY: setup build test demo clean bench-engine
 
 setup:
 	@bash scripts/setup.sh
@@ -36,6 +36,11 @@ test: setup
 
 demo: build
 	$(CLOAK) demo
+
+# Engine benchmark: Cloak and PyTorch (Debian python3-torch, 2 threads) side by side; table in BENCHMARKS.md.
+bench-engine: setup
+	$(SWIFT) build $(BUILD_FLAGS) --product cloak-bench-engine
+	/usr/bin/python3 bench/engine/compare.py .build/release/cloak-bench-engine
 
 clean:
 	rm -rf .build
