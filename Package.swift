@@ -43,7 +43,8 @@ let package = Package(
         // Engine: tensors and kernels (oneDNN behind one wrapper file), then layers, models, training.
         .target(name: "CloakTensor", dependencies: ["CDNNL"]),
         .target(name: "CloakNN", dependencies: ["CloakTensor"]),
-        .executableTarget(name: "cloak-bench-engine", dependencies: ["CloakNN"], path: "bench/engine"),
+        .executableTarget(name: "cloak-bench-engine", dependencies: ["CloakNN"], path: "bench/engine",
+                          exclude: ["compare.py"]),
         .executableTarget(name: "cloak", dependencies: [
             "CloakImage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

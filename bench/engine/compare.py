@@ -10,7 +10,12 @@ parameters, input gradient, sign step and projection), inference; ResNet18 (CIFA
 PGD step. Times are medians. Ratio = PyTorch time / Cloak time (> 1 means Cloak is faster).
 """
 import os, subprocess, sys, time
-import torch, torch.nn as nn, torch.nn.functional as F
+
+try:
+    import torch, torch.nn as nn, torch.nn.functional as F
+except ImportError:
+    sys.exit("bench-engine needs PyTorch for the comparison: apt-get install -y --no-install-recommends python3-torch "
+             "(Debian's package; this script runs with /usr/bin/python3)")
 
 torch.set_num_threads(2)
 B = 128
