@@ -23,7 +23,7 @@ CLOAK := .build/release/cloak
 export OMP_WAIT_POLICY ?= PASSIVE
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: setup build test demo clean
+.PHONY: setup build test demo clean bench-engine bench-engine
 
 setup:
 	@bash scripts/setup.sh
@@ -37,6 +37,19 @@ test: setup
 
 demo: build
 	$(CLOAK) demo
+
+# Engine benchmark: Cloak and PyTorch (Debian python3-torch, 2 threads) side by side; table in BENCHMARKS.md.
+bench-engine: setup
+	$(SWIFT) build $(BUILD_FLAGS) --product cloak-bench-engine
+	/usr/bin/python3 bench/engine/compare.py .build/release/cloak-bench-engine
+
+# Cloak's engine against PyTorch (Debian python3-torch, 2 threads), side by side; see BENCHMARKS.md.
+bench-engine: setup
+	@test -x /usr/bin/python3 && /usr/bin/python3 -c "import torch" 2>/dev/null || \
+	  (echo "bench-engine: installing python3-torch (the PyTorch baseline)" >&2; \
+	   apt-get install -y -qq --no-install-recommends python3-torch >/dev/null)
+	$(SWIFT) build $(BUILD_FLAGS) --product cloak-bench-engine
+	/usr/bin/python3 bench/engine/compare.py .build/release/cloak-bench-engine
 
 clean:
 	rm -rf .build

@@ -6,6 +6,7 @@
 //
 //   cloak (executable, ArgumentParser)
 //     -> CloakKit (pipelines, reports)
+//          -> CloakNN    -> CloakTensor -> CDNNL (oneDNN)
 //          -> CloakData  -> CloakImage -> CPNG (libpng), CJPEGShim (C) -> CJPEG (libjpeg), CZlib
 //          -> CloakStore -> GRDB (SQLite), Crypto (SHA-256)
 //
@@ -33,24 +34,35 @@ let package = Package(
                        providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // libdnnl-dev 2.6.3 ships no .pc file; the modulemap links libdnnl. Only CloakTensor imports it.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // libjpeg reports fatal errors through error_exit(), which must not return; the only safe way out
         // is longjmp, which Swift cannot do, so that part lives in this small C target.
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], path: "Sources/CJPEGShim"),
 
         // MARK: - Cloak libraries
         .target(name: "CloakImage", dependencies: ["CPNG", "CJPEGShim", "CZlib"]),
+        // Engine: tensors and kernels (oneDNN behind one wrapper file), then layers, models, training.
+        .target(name: "CloakTensor", dependencies: ["CDNNL"]),
+        .target(name: "CloakNN", dependencies: ["CloakTensor", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CloakData", dependencies: ["CloakImage", "CZlib"]),
         .target(name: "CloakStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "CloakKit", dependencies: ["CloakImage", "CloakData", "CloakStore"]),
+        .target(name: "CloakKit", dependencies: ["CloakImage", "CloakData", "CloakStore", "CloakNN", "CloakTensor"]),
         .executableTarget(name: "cloak", dependencies: [
             "CloakKit", "CloakImage", "CloakStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // MARK: - Benchmarks (`make bench-*`)
+        .executableTarget(name: "cloak-bench-engine", dependencies: ["CloakNN"], path: "bench/engine",
+                          exclude: ["compare.py"]),
+
         // MARK: - Tests
+        .testTarget(name: "CloakTensorTests", dependencies: ["CloakTensor"]),
+        .testTarget(name: "CloakNNTests", dependencies: ["CloakNN", "CZlib"], exclude: ["Fixtures"]),
         .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CJPEGShim", "CPNG", "CZlib"]),
         .testTarget(name: "CloakDataTests", dependencies: ["CloakData"]),
         .testTarget(name: "CloakStoreTests", dependencies: [

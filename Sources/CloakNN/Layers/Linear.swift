@@ -1,0 +1,46 @@
+/// Fully connected layer `y = x · Wᵀ + b`, on oneDNN's sgemm.
+///
+/// Input `[N, inputCount]` → output `[N, outputCount]`. Parameters `weight` `[outputCount, inputCount]`
+/// (PyTorch layout) and optional `bias` `[outputCount]`, initialised as PyTorch's defaults.
+public final class Linear: Layer {
+    public let inputCount: Int
+    public let outputCount: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    /// Forward cache for `backward`: the input (needed for the weight gradient).
+    private var cachedInput: Tensor?
+
+    public init(inputCount: Int, outputCount: Int, bias: Bool = true, using generator: inout some RandomNumberGenerator) {
+        self.inputCount = inputCount
+        self.outputCount = outputCount
+        weight = Parameter(Initialization.kaimingUniform(shape: [outputCount, inputCount], fanIn: inputCount,
+                                                         using: &generator))
+        self.bias = bias ? Parameter(Initialization.defaultBias(count: outputCount, fanIn: inputCount, using: &generator)) : nil
+    }
+
+    public var localParameters: [(name: String, parameter: Parameter)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    public func forward(_ input: Tensor) -> Tensor {
+        precondition(input.shape.count == 2 && input.shape[1] == inputCount,
+                     "Linear expects [N, \(inputCount)], got \(input.shape)")
+        cachedInput = input
+        let y = matrixMultiply(input, weight.value, transposeB: true)
+        guard let bias else { return y }
+        return channelAffine(y, scale: [Float](repeating: 1, count: outputCount), shift: bias.value.scalars)
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        let input = cached(cachedInput, "Linear")
+        if weight.requiresGradient {
+            // dW += dyᵀ · x  (beta = 1 accumulates)
+            matrixMultiply(outputGradient, transposeA: true, input, beta: 1, into: &weight.gradient)
+        }
+        if let bias, bias.requiresGradient {
+            accumulate(Tensor(shape: [outputCount], scalars: channelSums(outputGradient)), into: &bias.gradient)
+        }
+        return matrixMultiply(outputGradient, weight.value)
+    }
+}

@@ -1,0 +1,17 @@
+/// `y = max(x, 0)` elementwise; any shape. No parameters.
+public final class ReLU: Layer {
+    /// Forward cache for `backward`: the output (its sign pattern is the derivative).
+    private var cachedOutput: Tensor?
+
+    public init() {}
+
+    public func forward(_ input: Tensor) -> Tensor {
+        let y = relu(input)
+        cachedOutput = y
+        return y
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        reluBackward(outputGradient: outputGradient, output: cached(cachedOutput, "ReLU"))
+    }
+}

@@ -1,0 +1,153 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// Settings of a supervised training run.
+public struct TrainingConfiguration: Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    /// Learning rate per epoch (set on the optimiser at the start of each epoch), or per step when
+    /// `schedulePerStep` is true (the schedule is then indexed by the global step count from 0).
+    public var schedule: any LearningRateSchedule
+    public var schedulePerStep: Bool
+    /// Clip the global gradient norm to this value before each step (`nil`: no clipping).
+    public var gradientClipNorm: Float?
+    public var augmentation: Augmentation?
+    /// Drop the last incomplete batch (PyTorch's `drop_last`).
+    public var dropLastBatch: Bool
+
+    public init(epochs: Int, batchSize: Int, schedule: any LearningRateSchedule, gradientClipNorm: Float? = nil,
+                augmentation: Augmentation? = nil, dropLastBatch: Bool = false, schedulePerStep: Bool = false) {
+        precondition(epochs > 0 && batchSize > 0, "Epochs and batch size must be positive")
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.schedule = schedule
+        self.gradientClipNorm = gradientClipNorm
+        self.augmentation = augmentation
+        self.dropLastBatch = dropLastBatch
+        self.schedulePerStep = schedulePerStep
+    }
+
+    /// Optimiser steps per epoch for a data set of `count` examples.
+    public func stepsPerEpoch(count: Int) -> Int {
+        dropLastBatch ? count / batchSize : (count + batchSize - 1) / batchSize
+    }
+}
+
+/// What happened in one epoch; passed to the per-epoch callback.
+public struct EpochSummary: Sendable {
+    /// Epoch index, from 0.
+    public let epoch: Int
+    public let learningRate: Float
+    /// Mean cross-entropy over the epoch's batches.
+    public let trainingLoss: Double
+    /// Accuracy on the (augmented) training batches, in training mode.
+    public let trainingAccuracy: Double
+    /// Accuracy on the evaluation set in inference mode, if one was given.
+    public let evaluationAccuracy: Double?
+    public let seconds: Double
+}
+
+/// Trains a classifier with softmax cross-entropy: epochs of seeded shuffled mini-batches, optional augmentation,
+/// gradient clipping, a learning-rate schedule, evaluation after each epoch and a per-epoch callback.
+public final class Trainer {
+    public let model: any Layer
+    public let optimizer: any Optimizer
+    public let configuration: TrainingConfiguration
+
+    public init(model: any Layer, optimizer: any Optimizer, configuration: TrainingConfiguration) {
+        self.model = model
+        self.optimizer = optimizer
+        self.configuration = configuration
+    }
+
+    /// One optimisation step on a batch (`[N, H, W, C]` images): forward in training mode, cross-entropy,
+    /// backward, optional clipping, optimiser update. Returns the loss and the number of correct predictions.
+    @discardableResult
+    public func step(images: Tensor, labels: [Int]) -> (loss: Float, correct: Int) {
+        model.setTraining(true)
+        model.zeroGradients()
+        let logits = model(images)
+        let loss = softmaxCrossEntropy(logits: logits, labels: labels)
+        _ = model.backward(loss.gradient)
+        let parameters = model.parameters
+        if let maxNorm = configuration.gradientClipNorm { clipGradientNorm(parameters, maxNorm: maxNorm) }
+        optimizer.step(parameters)
+        let correct = zip(argmaxRows(logits), labels).filter { $0 == $1 }.count
+        return (loss.loss, correct)
+    }
+
+    /// Runs `configuration.epochs` epochs over `data` and returns one summary per epoch.
+    ///
+    /// - Parameters:
+    ///   - evaluationData: if given, accuracy on it is measured after every epoch.
+    ///   - generator: drives shuffling and augmentation; the same seed gives the same run.
+    ///   - onEpoch: called after each epoch (for progress output and provenance).
+    @discardableResult
+    public func fit(
+        _ data: LabelledImages, evaluatingOn evaluationData: LabelledImages? = nil,
+        using generator: inout some RandomNumberGenerator, onEpoch: (EpochSummary) -> Void = { _ in }
+    ) -> [EpochSummary] {
+        precondition(data.count > 0, "Training data is empty")
+        var summaries: [EpochSummary] = []
+        let batchSize = configuration.batchSize
+        var globalStep = 0
+        for epoch in 0..<configuration.epochs {
+            let start = monotonicSeconds()
+            optimizer.learningRate = configuration.schedule.learningRate(at: epoch)
+            let order = seededPermutation(count: data.count, using: &generator)
+            var totalLoss = 0.0, correct = 0, seen = 0, batches = 0
+            var begin = 0
+            while begin < order.count {
+                let end = min(begin + batchSize, order.count)
+                if configuration.dropLastBatch && end - begin < batchSize { break }
+                var (images, labels) = data.batch(Array(order[begin..<end]))
+                if let augmentation = configuration.augmentation {
+                    images = augmentation.apply(to: images, using: &generator)
+                }
+                if configuration.schedulePerStep {
+                    optimizer.learningRate = configuration.schedule.learningRate(at: globalStep)
+                }
+                let result = step(images: images, labels: labels)
+                globalStep += 1
+                totalLoss += Double(result.loss)
+                correct += result.correct
+                seen += labels.count
+                batches += 1
+                begin = end
+            }
+            let accuracy = evaluationData.map { evaluateAccuracy(of: model, on: $0, batchSize: max(batchSize, 256)) }
+            let summary = EpochSummary(
+                epoch: epoch, learningRate: optimizer.learningRate, trainingLoss: totalLoss / Double(max(batches, 1)),
+                trainingAccuracy: Double(correct) / Double(max(seen, 1)), evaluationAccuracy: accuracy,
+                seconds: monotonicSeconds() - start)
+            summaries.append(summary)
+            onEpoch(summary)
+        }
+        return summaries
+    }
+}
+
+/// Fraction of `data` that `model` classifies correctly, in inference mode (running batch-norm statistics).
+/// Leaves the model in inference mode.
+public func evaluateAccuracy(of model: any Layer, on data: LabelledImages, batchSize: Int = 256) -> Double {
+    model.setTraining(false)
+    var correct = 0
+    var begin = 0
+    while begin < data.count {
+        let end = min(begin + batchSize, data.count)
+        let (images, labels) = data.batch(Array(begin..<end))
+        correct += zip(argmaxRows(model(images)), labels).filter { $0 == $1 }.count
+        begin = end
+    }
+    return Double(correct) / Double(max(data.count, 1))
+}
+
+/// Seconds on a monotonic clock.
+public func monotonicSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}

@@ -1,0 +1,83 @@
+import CloakNN
+
+// cloak-bench-engine: times Cloak's engine on the benchmark rows of BENCHMARKS.md.
+//   cloak-bench-engine [table|profile]
+// `table` prints one line per row: "row<TAB>median ms"; `profile` prints per-layer SmallCNN times.
+
+let mode = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "table"
+
+func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+
+/// Median seconds of `body` after `warmup` calls.
+func timed(warmup: Int = 2, repeats: Int, _ body: () -> Void) -> Double {
+    for _ in 0..<warmup { body() }
+    return median((0..<repeats).map { _ in let t0 = monotonicSeconds(); body(); return monotonicSeconds() - t0 })
+}
+
+struct Row { let name: String; let milliseconds: Double }
+
+func benchModel(_ name: String, _ model: any Layer, inputShape: [Int], repeats: Int) -> [Row] {
+    var rng = SplitMix64(seed: 1)
+    let x = Tensor(uniform: 0...1, shape: inputShape, using: &rng)
+    let labels = (0..<inputShape[0]).map { $0 % 10 }
+    let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
+    model.setRequiresGradient(true)
+    let train = timed(repeats: repeats) {
+        model.setTraining(true)
+        model.zeroGradients()
+        let loss = softmaxCrossEntropy(logits: model(x), labels: labels)
+        _ = model.backward(loss.gradient)
+        optimizer.step(model.parameters)
+    }
+    // PGD step as in the notes' PyTorch script: eval mode, frozen parameters, input gradient, sign step, projection.
+    model.setTraining(false)
+    model.setRequiresGradient(false)
+    var xa = x
+    let eps: Float = 8 / 255, alpha: Float = 2 / 255
+    let pgd = timed(repeats: repeats) {
+        let loss = softmaxCrossEntropy(logits: model(xa), labels: labels)
+        let g = model.backward(loss.gradient)
+        xa = Tensor(shape: x.shape) { out in
+            xa.withUnsafeBufferPointer { a in x.withUnsafeBufferPointer { x0 in g.withUnsafeBufferPointer { g in
+                for i in 0..<out.count {
+                    let stepped = a[i] + alpha * (g[i] > 0 ? 1 : (g[i] < 0 ? -1 : 0))
+                    out[i] = min(max(min(max(stepped, x0[i] - eps), x0[i] + eps), 0), 1)
+                }
+            } } }
+        }
+    }
+    let inference = timed(repeats: repeats) { _ = model(x) }
+    model.setRequiresGradient(true)
+    return [Row(name: "\(name) train step", milliseconds: train * 1e3),
+            Row(name: "\(name) PGD step", milliseconds: pgd * 1e3),
+            Row(name: "\(name) inference", milliseconds: inference * 1e3)]
+}
+
+switch mode {
+case "profile":
+    for (channels, size) in [(1, 28), (3, 32)] {
+        var rng = SplitMix64(seed: 1)
+        let model = SmallCNN(inputChannels: channels, classCount: 10, using: &rng)
+        let x = Tensor(uniform: 0...1, shape: [128, size, size, channels], using: &rng)
+        let labels = (0..<128).map { $0 % 10 }
+        print("SmallCNN \(channels)x\(size)x\(size), batch 128")
+        model.setTraining(true)
+        profileSequential(leafLayers(model), input: x, labels: labels, frozen: false)
+        model.setTraining(false)
+        model.setRequiresGradient(false)
+        profileSequential(leafLayers(model), input: x, labels: labels, frozen: true)
+        print("")
+    }
+default:
+    var rows: [Row] = []
+    var rng = SplitMix64(seed: 1)
+    rows += benchModel("SmallCNN 1x28x28", SmallCNN(inputChannels: 1, classCount: 10, using: &rng),
+                       inputShape: [128, 28, 28, 1], repeats: 15)
+    rows += benchModel("SmallCNN 3x32x32", SmallCNN(inputChannels: 3, classCount: 10, using: &rng),
+                       inputShape: [128, 32, 32, 3], repeats: 15)
+    if !CommandLine.arguments.contains("--small-only") {
+        rows += benchModel("ResNet18 3x32x32", ResNet18(using: &rng), inputShape: [128, 32, 32, 3], repeats: 5)
+            .filter { !$0.name.hasSuffix("inference") }
+    }
+    for row in rows { print("\(row.name)\t\(format(row.milliseconds, width: 1))") }
+}
