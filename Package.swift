@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(name: "CloakStoreTests", dependencies: [
             "CloakStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "CloakKitTests", dependencies: ["CloakKit", "CloakNN", "CloakTensor", "CloakImage", "CloakData", "CloakStore"]),
         .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]

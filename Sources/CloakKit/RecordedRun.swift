@@ -45,7 +45,9 @@ public final class RecordedRun: Sendable {
             let result = try body(self)
             return result
         } catch {
-            try? finish(.failed, message: error.localizedDescription)
+            if (try? store.run(id: id))??.status == .running {
+                try? finish(.failed, message: error.localizedDescription)
+            }
             throw error
         }
     }

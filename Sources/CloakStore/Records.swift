@@ -130,5 +130,26 @@ public struct VerificationRecord: Codable, Sendable, Equatable, FetchableRecord,
     public var details: String
     public var createdAt: Date
 
+    public init(id: Int64? = nil, runId: Int64, trainDataset: String, trainDatasetSHA256: String, testDataset: String,
+                testDatasetSHA256: String, isBaseline: Bool, model: String, epochs: Int, countermeasure: String,
+                accuracies: String, finalAccuracy: Double, bestAccuracy: Double, details: String = "{}",
+                createdAt: Date = Date()) {
+        self.id = id
+        self.runId = runId
+        self.trainDataset = trainDataset
+        self.trainDatasetSHA256 = trainDatasetSHA256
+        self.testDataset = testDataset
+        self.testDatasetSHA256 = testDatasetSHA256
+        self.isBaseline = isBaseline
+        self.model = model
+        self.epochs = epochs
+        self.countermeasure = countermeasure
+        self.accuracies = accuracies
+        self.finalAccuracy = finalAccuracy
+        self.bestAccuracy = bestAccuracy
+        self.details = details
+        self.createdAt = createdAt
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }

@@ -13,8 +13,9 @@ public final class SGD: Optimizer {
     public let momentum: Float
     public let weightDecay: Float
     public let nesterov: Bool
-    /// Momentum buffers keyed by parameter name.
-    private var momentumBuffers: [String: Tensor] = [:]
+    /// Momentum buffers keyed by parameter name (readable and settable so a resumable job can save and
+    /// restore the optimiser's state exactly).
+    public var momentumBuffers: [String: Tensor] = [:]
 
     public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         precondition(learningRate >= 0, "Learning rate must be non-negative")

@@ -48,6 +48,17 @@ public struct EpochSummary: Sendable {
     /// Accuracy on the evaluation set in inference mode, if one was given.
     public let evaluationAccuracy: Double?
     public let seconds: Double
+
+    /// A summary built by a training loop other than `Trainer.fit` (adversarial training, for one).
+    public init(epoch: Int, learningRate: Float, trainingLoss: Double, trainingAccuracy: Double,
+                evaluationAccuracy: Double?, seconds: Double) {
+        self.epoch = epoch
+        self.learningRate = learningRate
+        self.trainingLoss = trainingLoss
+        self.trainingAccuracy = trainingAccuracy
+        self.evaluationAccuracy = evaluationAccuracy
+        self.seconds = seconds
+    }
 }
 
 /// Trains a classifier with softmax cross-entropy: epochs of seeded shuffled mini-batches, optional augmentation,

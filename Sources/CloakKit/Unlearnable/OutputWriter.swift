@@ -1,0 +1,149 @@
+import CloakData
+import CloakImage
+import CloakStore
+import Foundation
+
+/// Writes the cloaked copy of a data set and records every output with its measured perturbation.
+struct OutputWriter {
+    let run: RecordedRun
+    let store: ProvenanceStore
+    let root: String
+    let output: String
+    let loaded: LoadedImageFolder
+    /// Noise patterns, HWC at the working size (see ``ErrorMinimizingNoise``).
+    let noise: [Float]
+    let settings: UnlearnableSettings
+    let quiet: Bool
+
+    struct Result {
+        var written = 0
+        var failures = 0
+        var maxLinf = 0
+        var meanPSNR = 0.0
+        var meanSSIM = 0.0
+    }
+
+    /// The output path of an input: same place under `output`, extension `.png`.
+    func outputPath(for input: String) -> String {
+        let relative = input.hasPrefix(root + "/") ? String(input.dropFirst(root.count + 1)) : (input as NSString).lastPathComponent
+        return output + "/" + (relative as NSString).deletingPathExtension + ".png"
+    }
+
+    /// The noise for image `i` at `width x height`, HWC with `loaded.channels` channels.
+    func noise(forImage i: Int, width: Int, height: Int) -> [Float] {
+        let size = loaded.width * loaded.height * loaded.channels
+        let offset = (settings.mode == .class ? loaded.labels[i] : i) * size
+        let pattern = Array(noise[offset..<(offset + size)])
+        return Resize.bilinear(pattern, width: loaded.width, height: loaded.height, channels: loaded.channels,
+                               toWidth: width, toHeight: height)
+    }
+
+    /// `original + noise`, clamped to [0, 1], rounded to 8 bits and held within ±floor(ε) levels.
+    static func apply(_ noise: [Float], channels: Int, to original: RGBImage, epsilon: Double) -> RGBImage {
+        let limit = Int(epsilon.rounded(.down))
+        var out = original
+        for p in 0..<original.pixelCount {
+            for ch in 0..<3 {
+                let input = Int(original.pixels[3 * p + ch])
+                let n = noise[p * channels + (channels == 1 ? 0 : ch)]
+                let v = min(1, max(0, Float(input) / 255 + n))
+                var q = Int((v * 255).rounded())
+                q = min(input + limit, max(input - limit, q))
+                out.pixels[3 * p + ch] = UInt8(q)
+            }
+        }
+        return out
+    }
+
+    func writeAll() throws -> Result {
+        var result = Result()
+        let progress = ProgressReporter("write", total: loaded.count, unit: "images", quiet: quiet)
+        var batch: [OutputEntry] = []
+        var psnrSum = 0.0, psnrCount = 0, ssimSum = 0.0
+        for i in 0..<loaded.count {
+            defer { progress.advance() }
+            let path = loaded.paths[i]
+            do {
+                let bytes = try ImageCodec.readBytes(path: path)
+                let original = try ImageCodec.decode(bytes: bytes, path: path).image
+                let n = noise(forImage: i, width: original.width, height: original.height)
+                let cloaked = Self.apply(n, channels: loaded.channels, to: original, epsilon: settings.epsilon)
+                let encoded = try ImageCodec.encode(cloaked, as: .png)
+                let target = outputPath(for: path)
+                if FileManager.default.contents(atPath: target).map({ [UInt8]($0) != encoded }) ?? true {
+                    try writeFileAtomically(encoded, to: target, createParentDirectories: true, durable: false)
+                }
+                result.written += 1
+                let linf = ImageMetrics.linf(original, cloaked)
+                let psnr = ImageMetrics.psnr(original, cloaked)
+                let ssim = ImageMetrics.ssim(original, cloaked)
+                result.maxLinf = max(result.maxLinf, linf)
+                if psnr.isFinite { psnrSum += psnr; psnrCount += 1 }
+                ssimSum += ssim
+                batch.append(OutputEntry(
+                    input: FileRecords.record(bytes: bytes, path: path, width: original.width, height: original.height,
+                                              format: ImageFormat(magic: bytes)?.rawValue),
+                    output: FileRecords.record(bytes: encoded, path: target, width: cloaked.width, height: cloaked.height,
+                                               format: "png"),
+                    linf: Double(linf), l2: ImageMetrics.l2(original, cloaked), psnr: psnr, ssim: ssim,
+                    details: JSON.string(Details(mode: settings.mode.rawValue, epsilon: settings.epsilon,
+                                                 label: loaded.classes[loaded.labels[i]],
+                                                 noiseIndex: settings.mode == .class ? loaded.labels[i] : i))))
+            } catch {
+                result.failures += 1
+                let message = error.localizedDescription
+                run.recordFailure(path: path, reason: message.hasPrefix(path) ? message : "\(path): \(message)")
+                if !quiet { StandardError.print("error: \(message)") }
+            }
+            if batch.count >= 1000 {
+                try store.recordOutputs(runID: run.id, batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        try store.recordOutputs(runID: run.id, batch)
+        sync()
+        progress.finish()
+        result.meanPSNR = psnrCount > 0 ? psnrSum / Double(psnrCount) : .infinity
+        result.meanSSIM = result.written > 0 ? ssimSum / Double(result.written) : 1
+        return result
+    }
+
+    struct Details: Codable {
+        var mode: String
+        var epsilon: Double
+        var label: String
+        var noiseIndex: Int
+    }
+
+    /// `noise.npy` (NCHW) and `noise.json`.
+    func writeNoise(classes: [String]) throws {
+        let c = loaded.channels, h = loaded.height, w = loaded.width, size = w * h * c
+        let patterns = noise.count / size
+        var nchw = [Float](repeating: 0, count: noise.count)
+        for p in 0..<patterns {
+            for y in 0..<h {
+                for x in 0..<w {
+                    for ch in 0..<c {
+                        nchw[p * size + ch * h * w + y * w + x] = noise[p * size + (y * w + x) * c + ch]
+                    }
+                }
+            }
+        }
+        try writeFileAtomically(NPYFile.encode(nchw, shape: [patterns, c, h, w]), to: "\(output)/noise.npy")
+        let layout = NoiseLayout(
+            mode: settings.mode.rawValue, epsilon: settings.epsilon, shape: [patterns, c, h, w],
+            layout: "float32, NCHW, [0, 1] pixel units, values within [-epsilon/255, epsilon/255]; add to images scaled to [0, 1], then clamp the sum",
+            classes: classes,
+            files: settings.mode == .sample ? loaded.paths.map { String($0.dropFirst(root.count + 1)) } : nil)
+        try writeFileAtomically(Array((try JSON.pretty(layout) + "\n").utf8), to: "\(output)/noise.json")
+    }
+
+    struct NoiseLayout: Codable {
+        var mode: String
+        var epsilon: Double
+        var shape: [Int]
+        var layout: String
+        var classes: [String]
+        var files: [String]?
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// Text summary of an unlearnable-noise job.
+public enum UnlearnableReport {
+    public static func text(_ s: UnlearnableJob.Summary) -> String {
+        var out = "\(s.settings.mode.rawValue.capitalized)-wise unlearnable noise (eps \(fmt(s.settings.epsilon))/255, "
+        out += "surrogate \(s.settings.model.rawValue), \(s.width)x\(s.height)x\(s.channels)): "
+        out += String(format: "surrogate error %.4f after %d rounds", s.finalError, s.rounds)
+        out += " in \(ProgressReporter.duration(s.generationSeconds))"
+        out += s.resumed ? " (resumed)" : ""
+        out += ".\n"
+        out += "Wrote \(ProgressReporter.grouped(s.written)) cloaked images to \(s.outputFolder) "
+        out += String(format: "(L-inf <= %d/255, mean PSNR %.1f dB, mean SSIM %.4f)", s.maxLinf, s.meanPSNR, s.meanSSIM)
+        if s.failures > 0 { out += "; \(s.failures) file(s) failed (see cloak history / cloak show)" }
+        out += ".\nNoise: \(s.outputFolder)/noise.npy (see noise.json). Run \(s.runID), "
+        out += "\(ProgressReporter.duration(s.seconds)) in all. Check it: cloak verify \(s.outputFolder) --test <clean test folder>"
+        return out
+    }
+
+    static func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
+}

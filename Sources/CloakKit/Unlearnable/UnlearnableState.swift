@@ -1,0 +1,100 @@
+import CloakData
+import CloakImage
+import CloakNN
+import CloakTensor
+import Foundation
+
+/// The resumable state of a noise-generation job, saved after every round in `<out>/.cloak-unlearnable/`.
+///
+/// Files of round r: `noise-r.npy` (the noise, flat), `surrogate-r.ckpt` (model weights and buffers, a
+/// ``Checkpoint``), `momentum-r.npy` (the SGD momentum buffers, concatenated in the order listed in the
+/// state), then `state.json`, written last and atomically, names round r. Older rounds' files are removed
+/// after. A kill at any moment leaves a consistent earlier round to resume from.
+struct UnlearnableState: Codable {
+    /// Identifies the job: settings (except the round limit), data and working size.
+    var jobKey: String
+    var round: Int
+    var history: [ErrorMinimizingNoise.RoundSummary]
+    var momentum: [MomentumEntry]
+    var finished: Bool
+
+    struct MomentumEntry: Codable {
+        var name: String
+        var shape: [Int]
+    }
+
+    static let folderName = ".cloak-unlearnable"
+
+    static func folder(in output: String) -> String { "\(output)/\(folderName)" }
+
+    /// Loads the saved state, or `nil` when there is none.
+    static func load(from output: String) throws -> UnlearnableState? {
+        let path = folder(in: output) + "/state.json"
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        do {
+            return try JSONDecoder().decode(UnlearnableState.self, from: data)
+        } catch {
+            throw UnlearnableError.stateMismatch(path: path, reason: "unreadable state: \(error.localizedDescription)")
+        }
+    }
+
+    /// Restores the noise, the surrogate and the optimiser of the saved round.
+    func restore(into model: any Layer, optimizer: SGD, output: String) throws -> [Float] {
+        let dir = Self.folder(in: output)
+        let noisePath = "\(dir)/noise-\(round).npy"
+        let noise = try NPYFile.decode(Self.read(noisePath), path: noisePath).values
+        try Checkpoint(contentsOf: URL(fileURLWithPath: "\(dir)/surrogate-\(round).ckpt")).load(into: model)
+        let momentumPath = "\(dir)/momentum-\(round).npy"
+        let flat = try NPYFile.decode(Self.read(momentumPath), path: momentumPath).values
+        var offset = 0
+        var buffers: [String: Tensor] = [:]
+        for entry in momentum {
+            let n = entry.shape.reduce(1, *)
+            guard offset + n <= flat.count else {
+                throw UnlearnableError.stateMismatch(path: momentumPath, reason: "momentum buffers are truncated")
+            }
+            buffers[entry.name] = Tensor(shape: entry.shape, scalars: Array(flat[offset..<(offset + n)]))
+            offset += n
+        }
+        optimizer.momentumBuffers = buffers
+        return noise
+    }
+
+    /// Saves round `generator.round` and removes the files of earlier rounds.
+    static func save(_ generator: ErrorMinimizingNoise, history: [ErrorMinimizingNoise.RoundSummary], jobKey: String,
+                     finished: Bool, output: String) throws -> UnlearnableState {
+        let dir = folder(in: output)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let r = generator.round
+        try writeFileAtomically(NPYFile.encode(generator.noise, shape: [generator.noise.count]), to: "\(dir)/noise-\(r).npy")
+        try writeFileAtomically([UInt8](Checkpoint(of: generator.model).serialized()), to: "\(dir)/surrogate-\(r).ckpt")
+        let names = generator.optimizer.momentumBuffers.keys.sorted()
+        var flat: [Float] = []
+        var entries: [MomentumEntry] = []
+        for name in names {
+            let t = generator.optimizer.momentumBuffers[name]!
+            entries.append(MomentumEntry(name: name, shape: t.shape))
+            flat += t.scalars
+        }
+        try writeFileAtomically(NPYFile.encode(flat, shape: [flat.count]), to: "\(dir)/momentum-\(r).npy")
+        let state = UnlearnableState(jobKey: jobKey, round: r, history: history, momentum: entries, finished: finished)
+        try writeFileAtomically(Array(try JSON.pretty(state).utf8), to: "\(dir)/state.json")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            for prefix in ["noise-", "surrogate-", "momentum-"] where name.hasPrefix(prefix) {
+                let stem = name.dropFirst(prefix.count).split(separator: ".").first.flatMap { Int($0) }
+                if let stem, stem != r { try? FileManager.default.removeItem(atPath: "\(dir)/\(name)") }
+            }
+        }
+        return state
+    }
+
+    /// Path of the surrogate checkpoint of the saved round.
+    func surrogatePath(output: String) -> String { "\(Self.folder(in: output))/surrogate-\(round).ckpt" }
+
+    static func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UnlearnableError.stateMismatch(path: path, reason: "file missing")
+        }
+        return [UInt8](data)
+    }
+}

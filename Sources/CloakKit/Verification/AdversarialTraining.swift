@@ -1,0 +1,60 @@
+import CloakNN
+import CloakTensor
+
+/// PGD adversarial training (Madry et al., ICLR 2018), the strongest known countermeasure to
+/// error-minimising noise: every batch is replaced by its worst case within an L-inf ball before the
+/// training step. The attack starts from a uniform random point in the ball and takes `steps` signed
+/// gradient *ascent* steps on the cross-entropy, with the model in inference mode and its parameters
+/// frozen (as the Unlearnable Examples reference's `madrys` configuration).
+struct AdversarialTraining {
+    let model: any Layer
+    let optimizer: SGD
+    let configuration: TrainingConfiguration
+    let epsilon: Float
+    let stepSize: Float
+    let steps: Int
+
+    func fit(_ data: LabelledImages, evaluatingOn test: LabelledImages, using generator: inout SplitMix64,
+             onEpoch: (EpochSummary) -> Void) {
+        let trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration)
+        for epoch in 0..<configuration.epochs {
+            let start = monotonicSeconds()
+            optimizer.learningRate = configuration.schedule.learningRate(at: epoch)
+            let order = seededPermutation(count: data.count, using: &generator)
+            var loss = 0.0, correct = 0, batches = 0
+            var begin = 0
+            while begin < order.count {
+                let indices = Array(order[begin..<min(begin + configuration.batchSize, order.count)])
+                begin += indices.count
+                let (clean, labels) = data.batch(indices)
+                let adversarial = attack(clean, labels: labels, using: &generator)
+                let result = trainer.step(images: adversarial, labels: labels)
+                loss += Double(result.loss)
+                correct += result.correct
+                batches += 1
+            }
+            let accuracy = evaluateAccuracy(of: model, on: test, batchSize: 256)
+            onEpoch(EpochSummary(epoch: epoch, learningRate: optimizer.learningRate, trainingLoss: loss / Double(max(batches, 1)),
+                                 trainingAccuracy: Double(correct) / Double(max(data.count, 1)), evaluationAccuracy: accuracy,
+                                 seconds: monotonicSeconds() - start))
+        }
+    }
+
+    /// The PGD adversarial version of a clean batch (NHWC in [0, 1]).
+    func attack(_ clean: Tensor, labels: [Int], using generator: inout SplitMix64) -> Tensor {
+        model.setTraining(false)
+        model.setRequiresGradient(false)
+        defer { model.setRequiresGradient(true) }
+        let x = clean.scalars
+        var adv = x.map { v in min(1, max(0, v + Float.random(in: -epsilon...epsilon, using: &generator))) }
+        for _ in 0..<steps {
+            let logits = model(Tensor(shape: clean.shape, scalars: adv))
+            let g = model.backward(softmaxCrossEntropy(logits: logits, labels: labels).gradient).scalars
+            for j in adv.indices {
+                let stepped = adv[j] + (g[j] > 0 ? stepSize : (g[j] < 0 ? -stepSize : 0))
+                adv[j] = min(1, max(0, x[j] + min(epsilon, max(-epsilon, stepped - x[j]))))
+            }
+        }
+        return Tensor(shape: clean.shape, scalars: adv)
+    }
+}

@@ -1,0 +1,53 @@
+import CloakImage
+import CloakNN
+import CloakTensor
+import Foundation
+
+/// The known ways to break unlearnable data, applied when training the verifier's models.
+public enum Countermeasure: String, Codable, Sendable, CaseIterable {
+    /// Train on the data as given.
+    case none
+    /// Re-encode every training image as JPEG quality 10 (Image Shortcut Squeezing, Liu et al. 2023).
+    case jpeg10
+    /// Train on greyscale copies (colour data only; ISS).
+    case grayscale
+    /// Random crop with 4 pixels of padding plus horizontal flip, every batch.
+    case augment
+    /// PGD adversarial training (Madry et al.): eps 8/255, step 2/255, a settable number of steps.
+    case adversarial
+
+    /// Transforms the training images once, before training (JPEG and greyscale); the others act
+    /// during training. Layout: NHWC floats in [0, 1].
+    func prepare(_ data: LabelledImages) -> LabelledImages {
+        switch self {
+        case .jpeg10:
+            var out = data
+            let size = data.imageSize
+            for i in 0..<data.count {
+                let image = RGBImage(floats: Array(data.pixels[(i * size)..<((i + 1) * size)]),
+                                     width: data.width, height: data.height, channels: data.channels)
+                // Encoding an in-memory image cannot fail for a valid image; if it did, keep the original.
+                guard let bytes = try? ImageCodec.encode(image, as: .jpeg, options: EncodeOptions(jpegQuality: 10)),
+                      let back = try? ImageCodec.decode(bytes: bytes, path: "jpeg10").image else { continue }
+                let floats = data.channels == 1 ? back.floatLuma : back.floatRGB
+                out.pixels.replaceSubrange((i * size)..<((i + 1) * size), with: floats)
+            }
+            return out
+        case .grayscale:
+            guard data.channels == 3 else { return data }
+            var out = data
+            for p in 0..<(data.count * data.height * data.width) {
+                let y = 0.299 * data.pixels[3 * p] + 0.587 * data.pixels[3 * p + 1] + 0.114 * data.pixels[3 * p + 2]
+                out.pixels[3 * p] = y; out.pixels[3 * p + 1] = y; out.pixels[3 * p + 2] = y
+            }
+            return out
+        case .none, .augment, .adversarial:
+            return data
+        }
+    }
+
+    /// Whether the countermeasure means anything for data with `channels` channels.
+    func applies(toChannels channels: Int) -> Bool {
+        self != .grayscale || channels == 3
+    }
+}

@@ -1,0 +1,228 @@
+import CloakData
+import CloakImage
+import CloakNN
+import CloakStore
+import CloakTensor
+import Foundation
+
+/// Settings of `cloak verify`.
+public struct VerifySettings: Codable, Sendable {
+    public var model: UnlearnableSettings.Model = .small
+    public var epochs: Int = 10
+    public var seed: UInt64 = 0
+    public var batchSize: Int = 128
+    /// SGD with cosine annealing over the epochs, as the reference's evaluation (lr 0.1, momentum 0.9,
+    /// weight decay 5e-4, gradient-norm clip 5).
+    public var learningRate: Double = 0.1
+    public var momentum: Double = 0.9
+    public var weightDecay: Double = 5e-4
+    public var gradientClip: Double = 5
+    public var countermeasures: [Countermeasure] = [.none]
+    /// Use only the first N training images of each class (test set: all).
+    public var limitPerClass: Int?
+    /// Adversarial training: PGD steps, budget and step in 0-255 levels.
+    public var adversarialSteps: Int = 10
+    public var adversarialEpsilon: Double = 8
+    public var adversarialStepSize: Double = 2
+
+    public init() {}
+}
+
+/// `cloak verify`: trains fresh models on (possibly protected) training data and measures what they learn
+/// on clean test data, beside the same training on a clean baseline, under each countermeasure.
+public struct Verifier: Sendable {
+    public var trainFolder: String
+    public var testFolder: String
+    public var baselineFolder: String?
+    public var reportFolder: String?
+    public var settings: VerifySettings
+    public var quiet: Bool
+
+    public init(trainFolder: String, testFolder: String, baselineFolder: String? = nil, reportFolder: String? = nil,
+                settings: VerifySettings = VerifySettings(), quiet: Bool = false) {
+        self.trainFolder = trainFolder
+        self.testFolder = testFolder
+        self.baselineFolder = baselineFolder
+        self.reportFolder = reportFolder
+        self.settings = settings
+        self.quiet = quiet
+    }
+
+    /// What a verification produced: the result and where its report went.
+    public struct Outcome: Sendable {
+        public var result: VerificationResult
+        public var reportFolder: String
+    }
+
+    public func run(store: ProvenanceStore, arguments: [String]) throws -> Outcome {
+        let log: (String) -> Void = { if !quiet { StandardError.print($0) } }
+        let train = try ImageFolder(root: FileRecords.absolute(trainFolder))
+        let test = try ImageFolder(root: FileRecords.absolute(testFolder))
+        let baseline = try baselineFolder.map { try ImageFolder(root: FileRecords.absolute($0)) }
+        guard test.classes == train.classes, baseline.map({ $0.classes == train.classes }) ?? true else {
+            throw VerifyError.classMismatch(train: train.classes, other: test.classes == train.classes ? baseline!.classes : test.classes)
+        }
+        let parameters = JSON.string(Parameters(train: train.root, test: test.root, baseline: baseline?.root, settings: settings))
+        let run = try RecordedRun(store: store, start: RunStart(
+            command: "verify", arguments: arguments, toolVersion: CloakVersion.current,
+            seed: Int64(bitPattern: settings.seed), parameters: parameters))
+        return try run.run { run in
+            // Load everything at the protected set's working size.
+            let trainIndices = UnlearnableJob.selection(train, limitPerClass: settings.limitPerClass)
+            let protectedImages = train.load(indices: trainIndices)
+            let size = (protectedImages.width, protectedImages.height)
+            let channels = protectedImages.channels
+            let testImages = test.load(size: size, channels: channels)
+            let baselineImages = baseline.map { b in
+                b.load(size: size, channels: channels, indices: UnlearnableJob.selection(b, limitPerClass: settings.limitPerClass))
+            }
+            for failure in protectedImages.failures + testImages.failures + (baselineImages?.failures ?? []) {
+                run.recordFailure(path: failure.path, reason: failure.message)
+                log("error: \(failure.message)")
+            }
+            let testData = Self.labelled(testImages)
+            let trainHash = Self.datasetHash(protectedImages), testHash = Self.datasetHash(testImages)
+            let baselineHash = baselineImages.map(Self.datasetHash)
+
+            var rows: [CountermeasureResult] = []
+            for countermeasure in settings.countermeasures {
+                guard countermeasure.applies(toChannels: channels) else {
+                    log("\(countermeasure.rawValue): skipped (the data is already grey)")
+                    continue
+                }
+                log("== \(countermeasure.rawValue): training on \(train.root)")
+                let protectedCurve = trainModel(Self.labelled(protectedImages), test: testData, countermeasure: countermeasure,
+                                           label: "protected", log: log)
+                var baselineCurve: TrainingCurve?
+                if let baselineImages {
+                    log("== \(countermeasure.rawValue): training on the clean baseline \(baseline!.root)")
+                    baselineCurve = trainModel(Self.labelled(baselineImages), test: testData, countermeasure: countermeasure,
+                                          label: "baseline", log: log)
+                }
+                let chance = 1 / Double(train.classes.count)
+                let row = CountermeasureResult(
+                    countermeasure: countermeasure.rawValue, protected: protectedCurve, baseline: baselineCurve,
+                    verdict: Verdict.judge(protected: protectedCurve.final, baseline: baselineCurve?.final, chance: chance))
+                rows.append(row)
+                for (curve, isBaseline, dataset, hash) in [(protectedCurve, false, train.root, trainHash),
+                                                           (baselineCurve, true, baseline?.root ?? "", baselineHash ?? "")] {
+                    guard let curve else { continue }
+                    try store.recordVerification(VerificationRecord(
+                        id: nil, runId: run.id, trainDataset: dataset, trainDatasetSHA256: hash, testDataset: test.root,
+                        testDatasetSHA256: testHash, isBaseline: isBaseline, model: settings.model.rawValue,
+                        epochs: settings.epochs, countermeasure: countermeasure.rawValue,
+                        accuracies: JSON.string(curve.accuracies), finalAccuracy: curve.final, bestAccuracy: curve.best,
+                        details: JSON.string(["verdict": row.verdict.rawValue]), createdAt: Date()))
+                }
+            }
+            let result = VerificationResult(
+                trainDataset: train.root, baselineDataset: baseline?.root, testDataset: test.root,
+                model: settings.model.rawValue, epochs: settings.epochs, seed: settings.seed, classes: train.classes,
+                trainCount: protectedImages.count, testCount: testImages.count, chance: 1 / Double(train.classes.count),
+                rows: rows, runID: run.id)
+            let folder = FileRecords.absolute(reportFolder ?? "reports/verify-\(run.id)")
+            try writeReport(result, to: folder, protected: protectedImages, baselineFolder: baseline)
+            try run.finish(.done)
+            return Outcome(result: result, reportFolder: folder)
+        }
+    }
+
+    /// Trains one fresh model and returns its clean-test accuracy per epoch.
+    func trainModel(_ data: LabelledImages, test: LabelledImages, countermeasure: Countermeasure, label: String,
+               log: (String) -> Void) -> TrainingCurve {
+        let start = monotonicSeconds()
+        let prepared = countermeasure.prepare(data)
+        let classCount = max(data.classCount, test.classCount)
+        let model = SurrogateModels.make(settings.model, inputChannels: data.channels, classCount: classCount,
+                                         seed: settings.seed)
+        let optimizer = SGD(learningRate: Float(settings.learningRate), momentum: Float(settings.momentum),
+                            weightDecay: Float(settings.weightDecay))
+        let configuration = TrainingConfiguration(
+            epochs: settings.epochs, batchSize: settings.batchSize,
+            schedule: CosineAnnealing(base: Float(settings.learningRate), period: settings.epochs),
+            gradientClipNorm: Float(settings.gradientClip),
+            augmentation: countermeasure == .augment ? Augmentation.standard : nil)
+        var generator = SplitMix64(seed: settings.seed &+ 1)
+        var accuracies: [Double] = [], losses: [Double] = []
+        let report: (EpochSummary) -> Void = { e in
+            accuracies.append(e.evaluationAccuracy ?? 0)
+            losses.append(e.trainingLoss)
+            log(String(format: "  %@ epoch %d/%d: clean-test accuracy %.2f%% (train loss %.3f, train accuracy %.2f%%, %@)",
+                       label, e.epoch + 1, settings.epochs, (e.evaluationAccuracy ?? 0) * 100, e.trainingLoss,
+                       e.trainingAccuracy * 100, ProgressReporter.duration(e.seconds)))
+        }
+        if countermeasure == .adversarial {
+            AdversarialTraining(model: model, optimizer: optimizer, configuration: configuration,
+                                epsilon: Float(settings.adversarialEpsilon / 255), stepSize: Float(settings.adversarialStepSize / 255),
+                                steps: settings.adversarialSteps)
+                .fit(prepared, evaluatingOn: test, using: &generator, onEpoch: report)
+        } else {
+            Trainer(model: model, optimizer: optimizer, configuration: configuration)
+                .fit(prepared, evaluatingOn: test, using: &generator, onEpoch: report)
+        }
+        return TrainingCurve(accuracies: accuracies, trainingLosses: losses, seconds: monotonicSeconds() - start)
+    }
+
+    static func labelled(_ images: LoadedImageFolder) -> LabelledImages {
+        LabelledImages(pixels: images.pixels, labels: images.labels, height: images.height, width: images.width,
+                       channels: images.channels)
+    }
+
+    /// SHA-256 of the sorted list of (relative path, content hash) of a loaded set, identifying the data.
+    static func datasetHash(_ images: LoadedImageFolder) -> String {
+        var lines: [String] = []
+        for path in images.paths.sorted() {
+            lines.append(path + "\t" + ((try? FileDigest.sha256(ofFileAt: path)) ?? "?"))
+        }
+        return FileDigest.sha256(Array(lines.joined(separator: "\n").utf8))
+    }
+
+    /// `report.json`, `report.html` and `report.md` in `folder`.
+    func writeReport(_ result: VerificationResult, to folder: String, protected: LoadedImageFolder,
+                     baselineFolder: ImageFolder?) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try writeFileAtomically(Array(try VerificationReport.json(result).utf8), to: folder + "/report.json")
+        try writeFileAtomically(Array(VerificationReport.markdown(result).utf8), to: folder + "/report.md")
+        // Sample grid: for a few images of the protected set, the clean original from the baseline folder
+        // (same relative path, any extension) when there is one.
+        var samples: [(original: RGBImage, protected: RGBImage)] = []
+        if let baselineFolder {
+            var perClass = [Int: Int]()
+            for path in protected.paths {
+                guard samples.count < 12 else { break }
+                let relative = String(path.dropFirst(FileRecords.absolute(trainFolder).count + 1))
+                let cls = relative.split(separator: "/").first.map(String.init) ?? ""
+                let key = protected.classes.firstIndex(of: cls) ?? -1
+                guard perClass[key, default: 0] < 2 else { continue }
+                let stem = (relative as NSString).deletingPathExtension
+                let candidates = ["png", "jpg", "jpeg", "PNG", "JPG", "JPEG"].map { "\(baselineFolder.root)/\(stem).\($0)" }
+                guard let originalPath = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }),
+                      let original = try? ImageCodec.decode(path: originalPath).image,
+                      let cloaked = try? ImageCodec.decode(path: path).image,
+                      original.width == cloaked.width, original.height == cloaked.height else { continue }
+                samples.append((original, cloaked))
+                perClass[key, default: 0] += 1
+            }
+        }
+        try writeFileAtomically(Array(VerificationReport.html(result, samples: samples).utf8), to: folder + "/report.html")
+    }
+
+    struct Parameters: Codable {
+        var train: String
+        var test: String
+        var baseline: String?
+        var settings: VerifySettings
+    }
+}
+
+/// Failures of `cloak verify`.
+public enum VerifyError: Error, LocalizedError, Equatable {
+    case classMismatch(train: [String], other: [String])
+
+    public var errorDescription: String? {
+        switch self {
+        case .classMismatch(let train, let other):
+            return "the folders have different classes: \(train.joined(separator: ", ")) vs \(other.joined(separator: ", "))"
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import CloakData
+import CloakImage
+import CloakNN
+import CloakStore
+import CloakTensor
+import Foundation
+import Testing
+@testable import CloakKit
+
+func temporaryFolder() throws -> String {
+    let dir = NSTemporaryDirectory() + "cloak-kit-tests-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// A small labelled ImageFolder of grey 12x12 PNGs: each class has its own bar orientation plus noise.
+func makeTinyFolder(classes: Int = 3, perClass: Int = 8, size: Int = 12, seed: UInt64 = 1) throws -> String {
+    let root = try temporaryFolder() + "/train"
+    var generator = SplitMix64(seed: seed)
+    for c in 0..<classes {
+        let folder = "\(root)/class\(c)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for i in 0..<perClass {
+            var grey = [UInt8](repeating: 0, count: size * size)
+            for y in 0..<size {
+                for x in 0..<size {
+                    let bar = (c == 0 && x == size / 2) || (c == 1 && y == size / 2) || (c == 2 && x == y)
+                    let base = bar ? 200 : 40
+                    grey[y * size + x] = UInt8(max(0, min(255, base + Int(generator.next() % 60) - 30)))
+                }
+            }
+            grey[0] = 255; grey[1] = 0   // saturated pixels, to exercise clamping
+            try ImageCodec.write(RGBImage(width: size, height: size, gray: grey), to: "\(folder)/\(i).png", as: .png)
+        }
+    }
+    return root
+}
+
+@Suite("Unlearnable examples")
+struct UnlearnableTests {
+    @Test func minMinLoopReducesSurrogateErrorOnRandomLabels() {
+        // Random images with random labels cannot be learned from content in a few steps; the
+        // error-minimising class-wise noise gives the surrogate a shortcut, so its error must fall.
+        var g = SplitMix64(seed: 3)
+        let n = 64, size = 8 * 8
+        let pixels = (0..<(n * size)).map { _ in Float(g.next() % 256) / 255 }
+        let labels = (0..<n).map { $0 % 4 }
+        let data = LabelledImages(pixels: pixels, labels: labels, height: 8, width: 8, channels: 1)
+        var settings = UnlearnableSettings(mode: .class)
+        settings.epsilon = 16
+        settings.stepSize = 2
+        settings.batchSize = 32
+        settings.subset = 1
+        settings.learningRate = 0.05
+        var mg = SplitMix64(seed: 4)
+        let model = SmallCNN(inputChannels: 1, classCount: 4, widths: [8, 16, 16], using: &mg)
+        let noise = ErrorMinimizingNoise(settings: settings, data: data, classCount: 4, model: model,
+                                         optimizer: SGD(learningRate: 0.05, momentum: 0.9), generationIndices: Array(0..<n))
+        let first = noise.runRound().error
+        var last = first
+        for _ in 0..<7 { last = noise.runRound().error }
+        #expect(last < first, "surrogate error went from \(first) to \(last)")
+        #expect(last < 0.4)
+        // The noise stays inside the budget
+        #expect(noise.noise.allSatisfy { abs($0) <= settings.epsilonUnit + 1e-7 })
+    }
+
+    @Test func outputClampsTheSumNeverTheNoise() {
+        let image = RGBImage(width: 3, height: 1, gray: [250, 3, 200])
+        let eps: Float = 8 / 255
+        let out = OutputWriter.apply([eps, -eps, -eps], channels: 1, to: image, epsilon: 8)
+        #expect(out.pixels == [255, 255, 255, 0, 0, 0, 192, 192, 192])
+        // Rounding never takes an output beyond floor(eps) levels
+        let rounded = OutputWriter.apply([8.49 / 255, -8.49 / 255, 0.5 / 255], channels: 1, to: image, epsilon: 8.49)
+        #expect(ImageMetrics.linf(image, rounded) <= 8)
+    }
+
+    func job(_ root: String, out: String, mode: UnlearnableSettings.Mode, rounds: Int = 3) -> UnlearnableJob {
+        var settings = UnlearnableSettings(mode: mode)
+        settings.batchSize = 8
+        settings.trainSteps = 2
+        settings.pgdSteps = 2
+        settings.subset = mode == .class ? 0.5 : 1
+        settings.stopError = 0        // never reached: the round limit ends it
+        settings.maxRounds = rounds
+        settings.seed = 11
+        var j = UnlearnableJob(trainFolder: root, outputFolder: out, settings: settings, quiet: true)
+        j.stopAfterRounds = nil
+        return j
+    }
+
+    @Test func classWiseNoiseIsOnePatternPerClassAndOutputsStayInTheBudget() throws {
+        let root = try makeTinyFolder()
+        let out = (root as NSString).deletingLastPathComponent + "/cloaked"
+        var j = job(root, out: out, mode: .class)
+        j.settings.stopError = 0.99   // reached at once: the outputs are written
+        let store = try ProvenanceStore()
+        let summary = try j.run(store: store, arguments: ["cloak", "unlearnable"])
+        #expect(summary.written == 24 && summary.failures == 0)
+        let (noise, shape) = try NPYFile.decode([UInt8](FileManager.default.contents(atPath: out + "/noise.npy")!), path: "noise.npy")
+        #expect(shape == [3, 1, 12, 12])
+        #expect(noise.allSatisfy { abs($0) <= 8 / 255 + 1e-7 })
+        // Every output, decoded from its PNG, is within 8 levels of its input; pixels that were not clamped
+        // carry exactly their class's noise pattern (rounded)
+        for c in 0..<3 {
+            for i in 0..<8 {
+                let input = try ImageCodec.decode(path: "\(root)/class\(c)/\(i).png").image
+                let output = try ImageCodec.decode(path: "\(out)/class\(c)/\(i).png").image
+                #expect(ImageMetrics.linf(input, output) <= 8)
+                for p in 2..<(12 * 12) where input.pixels[3 * p] > 10 && input.pixels[3 * p] < 245 {
+                    let expected = Int((Float(input.pixels[3 * p]) / 255 + noise[c * 144 + p]) * 255)
+                    #expect(abs(Int(output.pixels[3 * p]) - expected) <= 1)
+                }
+            }
+        }
+        #expect(try store.outputCount(runID: summary.runID) == 24)
+    }
+
+    @Test func sampleWiseNoiseDiffersPerSample() throws {
+        let root = try makeTinyFolder(classes: 2, perClass: 6)
+        let out = (root as NSString).deletingLastPathComponent + "/cloaked"
+        var j = job(root, out: out, mode: .sample, rounds: 2)
+        j.settings.stopError = 0.99
+        _ = try j.run(store: try ProvenanceStore(), arguments: ["cloak"])
+        let (noise, shape) = try NPYFile.decode([UInt8](FileManager.default.contents(atPath: out + "/noise.npy")!), path: "n")
+        #expect(shape == [12, 1, 12, 12])
+        let patterns = (0..<12).map { Array(noise[($0 * 144)..<(($0 + 1) * 144)]) }
+        // Images of the same class get different noise: it is indexed by sample, not by class
+        #expect(patterns[0] != patterns[1])
+        #expect(Set(patterns.map { $0.map(\.bitPattern) }).count == 12)
+    }
+
+    @Test func interruptedJobResumesAsOneRunWithACompleteOutputSet() throws {
+        let root = try makeTinyFolder()
+        let parent = (root as NSString).deletingLastPathComponent
+        let storePath = parent + "/store.sqlite"
+        // An uninterrupted reference run
+        let reference = job(root, out: parent + "/reference", mode: .class, rounds: 4)
+        #expect(throws: UnlearnableError.self) { try reference.run(store: try ProvenanceStore(), arguments: ["cloak"]) }
+
+        // The same job stopped after round 2, then started again
+        var interrupted = job(root, out: parent + "/resumed", mode: .class, rounds: 4)
+        interrupted.settings.stopError = 0
+        interrupted.stopAfterRounds = 2
+        let store = try ProvenanceStore(path: storePath)
+        #expect(throws: UnlearnableJob.Stopped.self) { try interrupted.run(store: store, arguments: ["cloak"]) }
+        #expect(try store.recentRuns().first?.status == .interrupted)
+        let saved = try #require(try UnlearnableState.load(from: parent + "/resumed"))
+        #expect(saved.round == 2 && saved.history.count == 2)
+
+        // Resumed with a round limit that the stop error is then reached within
+        var resumed = job(root, out: parent + "/resumed", mode: .class, rounds: 4)
+        resumed.settings.stopError = 0
+        #expect(throws: UnlearnableError.stopErrorNotReached(rounds: 4, error: try #require(
+            UnlearnableState.load(from: parent + "/reference")?.history.last?.error), stopError: 0)) {
+            try resumed.run(store: store, arguments: ["cloak"])
+        }
+        let state = try #require(try UnlearnableState.load(from: parent + "/resumed"))
+        #expect(state.round == 4 && state.history.map(\.round) == [1, 2, 3, 4])
+        // The resumed run followed the same path as the uninterrupted one
+        let referenceState = try #require(try UnlearnableState.load(from: parent + "/reference"))
+        #expect(state.history.map(\.error) == referenceState.history.map(\.error))
+
+        // Now let it finish (stop error reachable) and write outputs: still one run, no duplicates
+        var finishing = job(root, out: parent + "/resumed", mode: .class, rounds: 5)
+        finishing.settings.stopError = 0.99
+        let summary = try finishing.run(store: store, arguments: ["cloak"])
+        let runs = try store.recentRuns()
+        #expect(runs.count == 1 && runs[0].status == .done && runs[0].resumedCount == 2)
+        #expect(summary.written == 24)
+        #expect(try store.outputCount(runID: runs[0].id) == 24)
+        #expect(try store.outputPaths(runID: runs[0].id).count == Set(try store.outputPaths(runID: runs[0].id)).count)
+    }
+}
