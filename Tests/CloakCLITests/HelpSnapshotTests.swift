@@ -6,7 +6,8 @@ import Testing
 @Suite("CLI help snapshots")
 struct HelpSnapshotTests {
     static let commands: [[String]] = [
-        [], ["datasets"], ["datasets", "import"], ["inspect"], ["history"], ["show"], ["demo"],
+        [], ["datasets"], ["datasets", "import"], ["unlearnable"], ["verify"], ["verify", "dataset"], ["inspect"],
+        ["history"], ["show"], ["demo"],
     ]
 
     static let snapshotDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -30,7 +31,7 @@ struct HelpSnapshotTests {
     @Test func everySubcommandHasAnAbstract() throws {
         let dir = try makeWorkFolder()
         let root = try CLI.run(["--help"], in: dir).stdout
-        for name in ["datasets", "inspect", "history", "show", "demo"] {
+        for name in ["datasets", "unlearnable", "verify", "inspect", "history", "show", "demo"] {
             let line = root.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(name + " ") }
             #expect(line != nil && line!.count > name.count + 10, "no abstract for \(name) in:\n\(root)")
         }

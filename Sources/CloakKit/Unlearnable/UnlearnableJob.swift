@@ -57,6 +57,8 @@ public struct UnlearnableJob: Sendable {
         public var width: Int
         public var height: Int
         public var channels: Int
+        /// True when the output already held this exact job's result and nothing was done.
+        public var alreadyDone: Bool?
     }
 
     /// Raised by the test hook.
@@ -98,6 +100,12 @@ public struct UnlearnableJob: Sendable {
         var keyParameters = parameters
         keyParameters.settings = keySettings
         let jobKey = FileDigest.sha256(Array(JSON.string(keyParameters).utf8))
+        if let state = try UnlearnableState.load(from: output), state.finished, state.jobKey == jobKey,
+           let data = FileManager.default.contents(atPath: "\(output)/unlearnable.json"),
+           var previous = try? JSONDecoder().decode(Summary.self, from: data), previous.written == loaded.count {
+            previous.alreadyDone = true
+            return previous
+        }
         let run = try RecordedRun(store: store, start: RunStart(
             command: "unlearnable", arguments: arguments, toolVersion: CloakVersion.current,
             seed: Int64(bitPattern: settings.seed), parameters: JSON.string(parameters), resumeKey: "unlearnable " + jobKey))
@@ -141,10 +149,13 @@ public struct UnlearnableJob: Sendable {
                 history.append(summary)
                 let reached = summary.error < settings.stopError
                 state = try UnlearnableState.save(generator, history: history, jobKey: jobKey, finished: reached, output: output)
-                let rate = Double(generationIndices.count * settings.pgdSteps) / max(summary.seconds, 1e-9)
-                log(String(format: "round %d: surrogate error %.4f (loss %.3f), eps-ball use %.0f%%, %.0f img-steps/s, %@",
+                let rate = Double(generationIndices.count) / max(summary.seconds, 1e-9)
+                let left = settings.maxRounds - generator.round
+                log(String(format: "round %d: surrogate error %.4f (train loss %.3f), eps-ball use %.0f%%, %.0f images/s, %@",
                            summary.round, summary.error, summary.trainingLoss, summary.budgetUse * 100, rate,
-                           ProgressReporter.duration(summary.seconds)))
+                           ProgressReporter.duration(summary.seconds))
+                    + (reached ? "; stop error reached" : "; ETA: until the error is below \(settings.stopError), "
+                       + "at most \(left) more round(s) (~\(ProgressReporter.duration(Double(left) * summary.seconds)))"))
                 roundsThisInvocation += 1
                 if let stop = stopAfterRounds, roundsThisInvocation >= stop, !reached {
                     try run.finish(.interrupted, message: "stopped after round \(generator.round) (test hook)")

@@ -3,6 +3,10 @@ import Foundation
 /// Text summary of an unlearnable-noise job.
 public enum UnlearnableReport {
     public static func text(_ s: UnlearnableJob.Summary) -> String {
+        if s.alreadyDone == true {
+            return "Already done: \(s.outputFolder) holds this job's \(ProgressReporter.grouped(s.written)) cloaked images "
+                + String(format: "(run %lld, surrogate error %.4f after %d rounds); nothing to do.", s.runID, s.finalError, s.rounds)
+        }
         var out = "\(s.settings.mode.rawValue.capitalized)-wise unlearnable noise (eps \(fmt(s.settings.epsilon))/255, "
         out += "surrogate \(s.settings.model.rawValue), \(s.width)x\(s.height)x\(s.channels)): "
         out += String(format: "surrogate error %.4f after %d rounds", s.finalError, s.rounds)

@@ -1,0 +1,74 @@
+import CloakData
+import CloakImage
+import Foundation
+import Testing
+
+@Suite("cloak unlearnable and cloak verify", .enabled(if: fashionMNISTInstalled, "needs dataset-fashion-mnist (make setup)"))
+struct UnlearnableCLITests {
+    @Test func protectVerifyAndTraceASmallSubset() throws {
+        let dir = try makeWorkFolder()
+        #expect(try CLI.run(["datasets", "import", "fashion-mnist", "--limit-per-class", "6", "--out", "fm", "--quiet"], in: dir).status == 0)
+
+        // Protect: class-wise noise, a few quick rounds
+        let made = try CLI.run(["unlearnable", "fm/train", "--out", "cloaked", "--batch-size", "20", "--train-steps", "3",
+                                "--max-rounds", "3", "--stop-error", "0.9", "--seed", "5"], in: dir)
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.contains("Wrote 60 cloaked images"))
+        #expect(made.stderr.contains("round 1: surrogate error"))
+        let summary = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir + "/cloaked/unlearnable.json")!)
+            as! [String: Any]
+        #expect(summary["written"] as? Int == 60)
+
+        // Every written PNG decodes to within 8 levels of its input
+        let inputs = try ImageFolder(root: dir + "/fm/train")
+        for (path, _) in inputs.samples {
+            let relative = String(path.dropFirst((dir + "/fm/train/").count))
+            let original = try ImageCodec.decode(path: path).image
+            let cloaked = try ImageCodec.decode(path: dir + "/cloaked/" + relative).image
+            #expect(ImageMetrics.linf(original, cloaked) <= 8, "\(relative)")
+            #expect(original.width == cloaked.width && original.height == cloaked.height)
+        }
+        let noise = try NPYFile.decode([UInt8](FileManager.default.contents(atPath: dir + "/cloaked/noise.npy")!), path: "noise.npy")
+        #expect(noise.shape == [10, 1, 28, 28])
+
+        // Running it again is a no-op that says so
+        let again = try CLI.run(["unlearnable", "fm/train", "--out", "cloaked", "--batch-size", "20", "--train-steps", "3",
+                                 "--max-rounds", "3", "--stop-error", "0.9", "--seed", "5"], in: dir)
+        #expect(again.stdout.contains("Already done"))
+
+        // Verify against the clean images, under two countermeasures
+        let verified = try CLI.run(["verify", "cloaked", "--test", "fm/test", "--baseline", "fm/train", "--epochs", "2",
+                                    "--countermeasures", "none,jpeg10", "--batch-size", "20", "--report", "report"], in: dir)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stdout.contains("| countermeasure | protected: final"))
+        #expect(verified.stdout.contains("| none |") && verified.stdout.contains("| jpeg10 |"))
+        let report = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir + "/report/report.json")!)
+            as! [String: Any]
+        let rows = report["rows"] as! [[String: Any]]
+        #expect(rows.map { $0["countermeasure"] as? String } == ["none", "jpeg10"])
+        for row in rows {
+            #expect(((row["protected"] as! [String: Any])["accuracies"] as! [Double]).count == 2)
+            #expect(((row["baseline"] as! [String: Any])["accuracies"] as! [Double]).count == 2)
+        }
+        let html = try String(contentsOfFile: dir + "/report/report.html", encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("data:image/png;base64,"))
+
+        // The store holds the three runs, and a cloaked file's provenance leads back to its input
+        let runs = try JSONSerialization.jsonObject(with: Data(try CLI.run(["history", "--json"], in: dir).stdout.utf8))
+            as! [[String: Any]]
+        #expect(runs.map { $0["command"] as? String } == ["verify", "unlearnable", "datasets import"])
+        let bag = try FileManager.default.contentsOfDirectory(atPath: dir + "/cloaked/Bag").sorted()[0]
+        let shown = try CLI.run(["show", "cloaked/Bag/" + bag], in: dir)
+        #expect(shown.stdout.contains("Made by run 2: unlearnable, done"))
+        #expect(shown.stdout.contains(dir + "/fm/train/Bag/" + bag))
+        #expect(shown.stdout.contains("model       surrogate: surrogate-small"))
+    }
+
+    @Test func badSettingsAreRefusedBeforeAnyWork() throws {
+        let dir = try makeWorkFolder()
+        let result = try CLI.run(["unlearnable", "nowhere", "--out", "x", "--epsilon", "0"], in: dir)
+        #expect(result.status != 0 && result.stderr.contains("--epsilon"))
+        let verify = try CLI.run(["verify", "a", "--test", "b", "--countermeasures", "blur"], in: dir)
+        #expect(verify.status != 0 && verify.stderr.contains("unknown countermeasure 'blur'"))
+    }
+}
