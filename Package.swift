@@ -44,6 +44,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "CloakFace", dependencies: ["CloakImage"]),
         .target(name: "CloakKit", dependencies: ["CloakImage", "CloakData", "CloakStore"]),
         .executableTarget(name: "cloak", dependencies: [
             "CloakKit", "CloakImage", "CloakStore",
@@ -53,6 +54,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CJPEGShim", "CPNG", "CZlib"]),
         .testTarget(name: "CloakDataTests", dependencies: ["CloakData"]),
+        .testTarget(name: "CloakFaceTests", dependencies: ["CloakFace", "CloakImage"], exclude: ["Fixtures"]),
         .testTarget(name: "CloakStoreTests", dependencies: [
             "CloakStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
