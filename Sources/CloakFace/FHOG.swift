@@ -49,8 +49,12 @@ public struct FHOGFeatures: Sendable {
             }
         }
         let rowOffset = (filterRows - 1) / 2, colOffset = (filterColumns - 1) / 2
-        let planeSize = rows * columns
+        let outColumns = hogCols + filterColumns - 1
+        let planeSize = (hogRows + filterRows - 1) * outColumns
         let eps: Float = 0.0001
+        norm.withUnsafeBufferPointer { norm in
+        hist.withUnsafeBufferPointer { hist in
+        out.withUnsafeMutableBufferPointer { out in
         for y in 0..<hogRows {
             for x in 0..<hogCols {
                 @inline(__always) func nv(_ r: Int, _ c: Int) -> Float { norm[r * cellsCols + c] }
@@ -62,7 +66,7 @@ public struct FHOGFeatures: Sendable {
                 let n = Float(0.1) / nn
                 var t = SIMD4<Float>(repeating: 0)
                 let h = ((y + 2) * histCols + x + 2) * 18
-                let cell = (y + rowOffset) * columns + x + colOffset
+                let cell = (y + rowOffset) * outColumns + x + colOffset
                 @inline(__always) func lanesSum(_ v: SIMD4<Float>) -> Float { (v[0] + v[1]) + (v[2] + v[3]) }
                 var o = 0
                 while o < 18 {
@@ -83,14 +87,17 @@ public struct FHOGFeatures: Sendable {
                 for k in 0..<4 { out[(27 + k) * planeSize + cell] = t[k] }
             }
         }
+        }
+        }
+        }
         values = out
     }
 
-    /// Unit vectors of the 9 unsigned orientations, as in dlib (4 decimals).
-    private static let directions: [(Float, Float)] = [
-        (1.0000, 0.0000), (0.9397, 0.3420), (0.7660, 0.6428), (0.500, 0.8660), (0.1736, 0.9848),
-        (-0.1736, 0.9848), (-0.5000, 0.8660), (-0.7660, 0.6428), (-0.9397, 0.3420),
-    ]
+    /// Unit vectors of the 9 unsigned orientations, as in dlib (4 decimals): x parts, then y parts.
+    private static let directionsX = SIMD16<Float>(1.0000, 0.9397, 0.7660, 0.500, 0.1736, -0.1736, -0.5000, -0.7660, -0.9397,
+                                                   0, 0, 0, 0, 0, 0, 0)
+    private static let directionsY = SIMD16<Float>(0.0000, 0.3420, 0.6428, 0.8660, 0.9848, 0.9848, 0.8660, 0.6428, 0.3420,
+                                                   0, 0, 0, 0, 0, 0, 0)
 
     /// The 18-bin orientation histograms of all cells, with one cell of padding all round:
     /// `hist[((row + 1) * (cellsCols + 2) + column + 1) * 18 + bin]`.
@@ -105,6 +112,7 @@ public struct FHOGFeatures: Sendable {
         let visibleCols = min(cellsCols * cellSize, image.width) - 1
         let w = image.width
         let cs = Float(cellSize)
+        let dirX = directionsX, dirY = directionsY
         image.pixels.withUnsafeBufferPointer { px in
             hist.withUnsafeMutableBufferPointer { hist in
                 for y in stride(from: 1, to: max(visibleRows, 1), by: 1) {
@@ -125,8 +133,9 @@ public struct FHOGFeatures: Sendable {
                     }
                     @inline(__always) func orientation(_ gx: Float, _ gy: Float) -> Int {
                         var bestDot: Float = 0, bestO = 0
+                        let dots = gx * dirX + gy * dirY
                         for o in 0..<9 {
-                            let dot = gx * directions[o].0 + gy * directions[o].1
+                            let dot = dots[o]
                             if dot > bestDot {
                                 bestDot = dot; bestO = o
                             } else if -dot > bestDot {

@@ -138,10 +138,7 @@ public struct HOGFaceDetector: Sendable {
             }
             let features = FHOGFeatures(image: level, cellSize: cellSize, filterRows: filterRows, filterColumns: filterColumns)
             if features.isEmpty { continue }
-            for (index, filter) in filters.enumerated() {
-                scan(features, filter: filter, index: index, level: l,
-                     threshold: filter.threshold + adjustThreshold, into: &candidates)
-            }
+            scan(features, level: l, adjustThreshold: adjustThreshold, into: &candidates)
         }
         // dlib sorts each filter's windows by score, then all by confidence (stable enough: ties are rare).
         candidates.sort { $0.score > $1.score }
@@ -164,42 +161,62 @@ public struct HOGFaceDetector: Sendable {
         return levels
     }
 
-    private func scan(_ f: FHOGFeatures, filter: Filter, index: Int, level: Int, threshold: Double,
-                      into out: inout [FaceDetection]) {
+    /// Correlates every filter with the feature planes and collects the windows above threshold.
+    ///
+    /// Output row by output row, all filters at once, so the rows being summed stay in the L1 cache:
+    /// `score[f][r][c] = sum over plane, m, n of weights[f][plane][m][n] * features[plane][r - rows/2 + m][c - columns/2 + n]`
+    /// for the window centres `r, c` where the whole filter fits (dlib's `spatially_filter_image` area).
+    private func scan(_ f: FHOGFeatures, level: Int, adjustThreshold: Double, into out: inout [FaceDetection]) {
         let firstRow = filterRows / 2, firstCol = filterColumns / 2
         let lastRow = f.rows - (filterRows - 1) / 2, lastCol = f.columns - (filterColumns - 1) / 2
         guard lastRow > firstRow, lastCol > firstCol else { return }
         let outCols = lastCol - firstCol
-        var saliency = [Float](repeating: 0, count: (lastRow - firstRow) * outCols)
+        let filterCount = filters.count
+        let taps = FHOGFeatures.planeCount * filterRows * filterColumns
+        // weights[tap * filterCount + filter]: the filters' weights for one tap side by side.
+        var weights = [Float](repeating: 0, count: taps * filterCount)
+        for (index, filter) in filters.enumerated() {
+            for t in 0..<taps { weights[t * filterCount + index] = filter.weights[t] }
+        }
+        var rowScores = [Float](repeating: 0, count: filterCount * outCols)
         let planeSize = f.rows * f.columns
+        let detRows = filterRows - 2 * padding, detCols = filterColumns - 2 * padding
         f.values.withUnsafeBufferPointer { feats in
-            filter.weights.withUnsafeBufferPointer { w in
-                saliency.withUnsafeMutableBufferPointer { s in
-                    for plane in 0..<FHOGFeatures.planeCount {
-                        for m in 0..<filterRows {
-                            for n in 0..<filterColumns {
-                                let weight = w[(plane * filterRows + m) * filterColumns + n]
-                                if weight == 0 { continue }
-                                for r in firstRow..<lastRow {
-                                    let src = plane * planeSize + (r - firstRow + m) * f.columns + n
-                                    let dst = (r - firstRow) * outCols
-                                    for c in 0..<outCols { s[dst + c] += weight * feats[src + c] }
+            weights.withUnsafeBufferPointer { w in
+                rowScores.withUnsafeMutableBufferPointer { s in
+                    for r in firstRow..<lastRow {
+                        for i in 0..<s.count { s[i] = 0 }
+                        for plane in 0..<FHOGFeatures.planeCount {
+                            for m in 0..<filterRows {
+                                let src = feats.baseAddress! + plane * planeSize + (r - firstRow + m) * f.columns
+                                let tapBase = (plane * filterRows + m) * filterColumns
+                                for n in 0..<filterColumns {
+                                    let wt = w.baseAddress! + (tapBase + n) * filterCount
+                                    for k in 0..<filterCount {
+                                        let weight = wt[k]
+                                        if weight == 0 { continue }
+                                        let dst = s.baseAddress! + k * outCols
+                                        let row = src + n
+                                        for c in 0..<outCols { dst[c] += weight * row[c] }
+                                    }
                                 }
+                            }
+                        }
+                        for (k, filter) in filters.enumerated() {
+                            let threshold = filter.threshold + adjustThreshold
+                            for c in 0..<outCols {
+                                let score = Double(s[k * outCols + c])
+                                guard score >= threshold else { continue }
+                                let cx = c + firstCol
+                                let cellBox = FaceBox(left: cx - detCols / 2, top: r - detRows / 2,
+                                                      right: cx - detCols / 2 + detCols - 1, bottom: r - detRows / 2 + detRows - 1)
+                                let box = fhogToImage(cellBox, cellSize: cellSize, filterRows: filterRows, filterColumns: filterColumns)
+                                out.append(FaceDetection(box: Self.levelUp(box, levels: level), score: score - filter.threshold,
+                                                         filterIndex: k))
                             }
                         }
                     }
                 }
-            }
-        }
-        let detRows = filterRows - 2 * padding, detCols = filterColumns - 2 * padding
-        for r in firstRow..<lastRow {
-            for c in firstCol..<lastCol {
-                let score = Double(saliency[(r - firstRow) * outCols + c - firstCol])
-                guard score >= threshold else { continue }
-                let cellBox = FaceBox(left: c - detCols / 2, top: r - detRows / 2,
-                                      right: c - detCols / 2 + detCols - 1, bottom: r - detRows / 2 + detRows - 1)
-                let box = fhogToImage(cellBox, cellSize: cellSize, filterRows: filterRows, filterColumns: filterColumns)
-                out.append(FaceDetection(box: Self.levelUp(box, levels: level), score: score - filter.threshold, filterIndex: index))
             }
         }
     }
