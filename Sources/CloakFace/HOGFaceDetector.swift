@@ -124,6 +124,31 @@ public struct HOGFaceDetector: Sendable {
 
     // MARK: - Detection
 
+    /// Finds faces in `image` as dlib's `detector(img, upsample)` does, best first.
+    ///
+    /// - Parameters:
+    ///   - upsample: how many times to double the image first (``ImagePyramid/upDouble(_:)``) to find faces
+    ///     smaller than the 80 px window (each doubling halves the smallest face found and quadruples the
+    ///     time). Boxes are mapped back with `pyramid_down<2>`'s `p / 2 - (1.25, 0.75)`.
+    ///   - adjustThreshold: added to every filter's threshold; negative values find more (and weaker)
+    ///     faces. dlib's default is 0.
+    public func detect(in image: RGBImage, upsample: Int, adjustThreshold: Double = 0) -> [FaceDetection] {
+        precondition(upsample >= 0, "upsample must be >= 0, got \(upsample)")
+        var big = image
+        for _ in 0..<upsample { big = ImagePyramid.upDouble(big) }
+        return detect(in: big, adjustThreshold: adjustThreshold).map { d in
+            func down(_ v: Int, _ offset: Double) -> Int {
+                var x = Double(v)
+                for _ in 0..<upsample { x = x / 2 - offset }
+                return roundHalfAway(x)
+            }
+            var d = d
+            d.box = FaceBox(left: down(d.box.left, 1.25), top: down(d.box.top, 0.75),
+                            right: down(d.box.right, 1.25), bottom: down(d.box.bottom, 0.75))
+            return d
+        }
+    }
+
     /// Finds faces in `image` as dlib's `detector(img, 0)` does (no upsampling), best first.
     ///
     /// - Parameter adjustThreshold: added to every filter's threshold; negative values find more (and

@@ -13,6 +13,13 @@ public enum ImagePyramid {
         return resizeBilinear(image, width: outW, height: outH)
     }
 
+    /// dlib `pyramid_up(img)` (the inverse of `pyramid_down<2>`) on an RGB image: bilinear resize to
+    /// `(2 * height + 1) x (2 * width + 2)`, the size of the image rectangle mapped up by
+    /// `p -> (p + (1.25, 0.75)) * 2`. dlib's detectors use it to find faces smaller than their window.
+    public static func upDouble(_ image: RGBImage) -> RGBImage {
+        resizeBilinear(image, width: 2 * image.width + 2, height: 2 * image.height + 1)
+    }
+
     /// dlib `pyramid_down<2>` on an RGB image: a 5x5 binomial filter (`[1 4 6 4 1]` outer product / 256,
     /// integer arithmetic, truncated) sampled every other pixel, giving `(height - 3) / 2` x
     /// `(width - 3) / 2`. Returns `nil` for inputs of 8 pixels or less on a side (dlib returns empty).
