@@ -1,3 +1,5 @@
+import Foundation
+
 /// The face-chip extraction of ``FaceChipExtractor`` as a linear, differentiable map from photo pixels to
 /// chip pixels, with its adjoint for pushing chip gradients back onto the photo.
 ///
@@ -22,6 +24,21 @@ public struct ChipWarp: Sendable {
     public init(plan: FaceChipPlan) {
         self.plan = plan
         self.chipToLevel = plan.chipToLevel
+    }
+
+    /// A copy whose chip is moved in chip space before sampling: each chip pixel `p` samples where the
+    /// plan's chip pixel `J(p)` would, with `J(p) = scale * R(rotation) * (p - centre) + centre + shift`
+    /// about the chip centre `((size - 1) / 2, (size - 1) / 2)`; shift in chip pixels, rotation in radians.
+    /// Use it to optimise in expectation over the small misalignments another tracker's detector makes.
+    public func jittered(shiftX: Double, shiftY: Double, scale: Double, rotation: Double) -> ChipWarp {
+        let centre = Double(plan.details.size - 1) / 2
+        let ca = scale * cos(rotation), sa = scale * sin(rotation)
+        let jitter = AffineTransform2D(a: ca, b: -sa, c: sa, d: ca,
+                                       tx: centre - ca * centre + sa * centre + shiftX,
+                                       ty: centre - sa * centre - ca * centre + shiftY)
+        var copy = self
+        copy.chipToLevel = plan.chipToLevel.composed(with: jitter)
+        return copy
     }
 
     /// The chip (size x size, float) from the full photo.

@@ -88,3 +88,26 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension ChipWarpTests {
+    func testJitterMovesTheSamplingGrid() {
+        let (warp, photo) = smallWarp()
+        XCTAssertEqual(warp.jittered(shiftX: 0, shiftY: 0, scale: 1, rotation: 0).forward(photo), warp.forward(photo))
+        // Shifting by one chip pixel samples what the neighbouring chip pixel sampled.
+        let shifted = warp.jittered(shiftX: 1, shiftY: 0, scale: 1, rotation: 0).forward(photo)
+        let plain = warp.forward(photo)
+        for r in 3..<17 {
+            for c in 3..<16 {
+                for ch in 0..<3 {
+                    XCTAssertEqual(shifted.values[(r * 20 + c) * 3 + ch], plain.values[(r * 20 + c + 1) * 3 + ch], accuracy: 1e-3)
+                }
+            }
+        }
+        // A rotation keeps the centre fixed.
+        let rotated = warp.jittered(shiftX: 0, shiftY: 0, scale: 1.05, rotation: 0.07)
+        let centre = FacePoint(x: 9.5, y: 9.5)
+        let a = rotated.chipToLevel.apply(centre), b = warp.chipToLevel.apply(centre)
+        XCTAssertEqual(a.x, b.x, accuracy: 1e-9)
+        XCTAssertEqual(a.y, b.y, accuracy: 1e-9)
+    }
+}

@@ -52,3 +52,24 @@ final class FaceFinderTests: XCTestCase {
         XCTAssertTrue(try finder(maximumDetectionSide: 2000).faces(in: grey).isEmpty)
     }
 }
+
+extension FaceFinderTests {
+    func testGreyscalePhotoStillFindsTheFace() throws {
+        let golden = FaceTestData.goldens.images.first { $0.file == "obama2.jpg" }!
+        let colour = try FaceTestData.photo(golden.file)
+        var grey = [UInt8]()
+        for i in 0..<colour.pixelCount { grey.append(UInt8((Int(colour.pixels[3 * i]) + Int(colour.pixels[3 * i + 1]) + Int(colour.pixels[3 * i + 2])) / 3)) }
+        let faces = try finder(maximumDetectionSide: 2000).faces(in: RGBImage(width: colour.width, height: colour.height, gray: grey))
+        XCTAssertEqual(faces.count, 1)
+        XCTAssertGreaterThanOrEqual(faces.first?.detection.box.iou(golden.faces[0].faceBox) ?? 0, 0.8)
+    }
+
+    func testFaceSmallerThanTheWindowIsNotFoundWithoutUpsampling() throws {
+        // obama.jpg shrunk 8x: the ~260 px face becomes ~32 px, below the 80 px window.
+        let image = try FaceTestData.photo("obama.jpg")
+        let small = ImagePyramid.areaAverage(image, width: image.width / 8, height: image.height / 8)
+        XCTAssertTrue(try finder(maximumDetectionSide: 2000).faces(in: small).isEmpty)
+        let upsampled = try FaceTestData.detector().detect(in: small, upsample: 2)
+        XCTAssertEqual(upsampled.count, 1, "two doublings bring the face back above the window")
+    }
+}
