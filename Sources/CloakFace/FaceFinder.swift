@@ -47,10 +47,10 @@ public struct FaceFinder: Sendable {
     }
 
     /// Re-detects a face found on a downscaled copy in a full-resolution crop around it (the box grown by
-    /// its size on every side), so its box is quantised on the same pyramid scales as dlib's run on the
+    /// half its size on every side), so its box is quantised on the same pyramid scales as dlib's run on the
     /// full photo. Keeps the mapped box when the crop finds no overlapping face.
     private func refined(_ mapped: FaceDetection, in photo: RGBImage) -> FaceDetection {
-        let grow = max(mapped.box.width, mapped.box.height)
+        let grow = max(mapped.box.width, mapped.box.height) / 2
         let crop = FaceBox(left: mapped.box.left - grow, top: mapped.box.top - grow,
                            right: mapped.box.right + grow, bottom: mapped.box.bottom + grow)
             .intersection(FaceBox(left: 0, top: 0, right: photo.width - 1, bottom: photo.height - 1))
