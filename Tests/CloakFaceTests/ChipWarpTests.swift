@@ -111,3 +111,22 @@ extension ChipWarpTests {
         XCTAssertEqual(a.y, b.y, accuracy: 1e-9)
     }
 }
+
+extension ChipWarpTests {
+    func testDescriptorInputIsPlanarCentredAndScaled() {
+        let chip = FloatRGBImage(width: 2, height: 1, values: [122.782 + 256, 117.001, 104.298 - 128, 0, 255, 10])
+        let mean = RGBMean(red: 122.782, green: 117.001, blue: 104.298)
+        let input = DescriptorInput.tensor(from: chip, mean: mean)
+        XCTAssertEqual(input[0], 1, accuracy: 1e-5)                       // red of pixel 0
+        XCTAssertEqual(input[1], -122.782 / 256, accuracy: 1e-5)           // red of pixel 1
+        XCTAssertEqual(input[2], 0, accuracy: 1e-5)                       // green of pixel 0
+        XCTAssertEqual(input[4], -0.5, accuracy: 1e-5)                    // blue of pixel 0
+        // The gradient map is the transpose of the linear part: <A x, y> == <x, A^T y>.
+        let y: [Float] = [0.3, -1, 2, 0.5, -0.25, 4]
+        let back = DescriptorInput.chipGradient(fromInputGradient: y, width: 2, height: 1)
+        let zero = DescriptorInput.tensor(from: FloatRGBImage(width: 2, height: 1), mean: mean)
+        let lhs = zip(zip(input, zero).map { $0 - $1 }, y).reduce(0) { $0 + $1.0 * $1.1 }
+        let rhs = zip(chip.values, back.values).reduce(0) { $0 + $1.0 * $1.1 }
+        XCTAssertEqual(lhs, rhs, accuracy: 1e-4)
+    }
+}
