@@ -120,15 +120,18 @@ public struct FHOGFeatures: Sendable {
                     let iyp = Int(yp.rounded(.down))
                     let vy0 = yp - Float(iyp)
                     let vy1 = Float(1.0 - Double(vy0))
+                    let rowC = px.baseAddress! + y * w * 3
+                    let rowU = rowC - w * 3, rowD = rowC + w * 3
                     // Gradient of the strongest channel at (x, y); `simdTies` picks dlib's SIMD tie rule.
                     @inline(__always) func gradient(_ x: Int, simdTies: Bool) -> (Int, Int, Int) {
-                        var best = (0, 0, -1)
-                        for ch in 0..<3 {
-                            let gx = Int(px[3 * (y * w + x + 1) + ch]) - Int(px[3 * (y * w + x - 1) + ch])
-                            let gy = Int(px[3 * ((y + 1) * w + x) + ch]) - Int(px[3 * ((y - 1) * w + x) + ch])
-                            let len = gx * gx + gy * gy
-                            if ch == 0 || (simdTies ? len >= best.2 : len > best.2) { best = (gx, gy, len) }
-                        }
+                        let i = 3 * x
+                        let rx = Int(rowC[i + 3]) - Int(rowC[i - 3]), ry = Int(rowD[i]) - Int(rowU[i])
+                        let gx = Int(rowC[i + 4]) - Int(rowC[i - 2]), gy = Int(rowD[i + 1]) - Int(rowU[i + 1])
+                        let bx = Int(rowC[i + 5]) - Int(rowC[i - 1]), by = Int(rowD[i + 2]) - Int(rowU[i + 2])
+                        var best = (rx, ry, rx * rx + ry * ry)
+                        let gl = gx * gx + gy * gy, bl = bx * bx + by * by
+                        if simdTies ? gl >= best.2 : gl > best.2 { best = (gx, gy, gl) }
+                        if simdTies ? bl >= best.2 : bl > best.2 { best = (bx, by, bl) }
                         return best
                     }
                     @inline(__always) func orientation(_ gx: Float, _ gy: Float) -> Int {

@@ -87,7 +87,8 @@ public enum ImagePyramid {
                     var c = 0
                     while true {
                         lanes += step
-                        let left = SIMD4<Int32>(truncatingIfNeeded: SIMD4<Int32>(lanes, rounding: .towardZero))
+                        // simd4i(simd4f) truncates (cvttps); lanes are non-negative here.
+                        let left = SIMD4<Int32>(Int32(lanes[0]), Int32(lanes[1]), Int32(lanes[2]), Int32(lanes[3]))
                         let lr = lanes - SIMD4<Float>(left)
                         let invLr = 1 - lr
                         if Int(left[3]) + 1 >= inW { break }
