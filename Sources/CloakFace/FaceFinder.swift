@@ -4,9 +4,9 @@ import CloakImage
 public struct DetectedFace: Sendable {
     /// The detector's box and score, in full-resolution photo coordinates.
     public var detection: FaceDetection
-    /// The 5 dlib landmarks in photo pixels (whole pixels, as dlib rounds them): outer and inner corner
-    /// of the right eye, outer and inner corner of the left eye (dlib's order: 0-1 one eye, 2-3 the
-    /// other), then the base of the nose.
+    /// The 5 dlib landmarks in photo pixels (whole pixels, as dlib rounds them), in dlib's order:
+    /// 0 outer and 1 inner corner of the eye on the photo's right (the subject's left eye), 2 outer and
+    /// 3 inner corner of the other eye, 4 the base of the nose.
     public var landmarks: [FacePoint]
     /// How dlib would cut the 150x150 chip from the full-resolution photo.
     public var chip: FaceChipPlan
