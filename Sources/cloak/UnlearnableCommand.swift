@@ -4,6 +4,7 @@ import Foundation
 
 extension UnlearnableSettings.Mode: ExpressibleByArgument {}
 extension UnlearnableSettings.Model: ExpressibleByArgument {}
+extension UnlearnableSettings.ClassUpdate: ExpressibleByArgument {}
 
 extension Cloak {
     struct Unlearnable: ParsableCommand {
@@ -46,6 +47,11 @@ extension Cloak {
         @Option(name: .long, help: ArgumentHelp("Class-wise: fraction of the images used to generate the noise (default 0.2).", valueName: "fraction"))
         var subset: Double?
 
+        @Option(name: .long, help: ArgumentHelp(
+            "Class-wise: step each class pattern on its images' summed gradient, or average per-image steps as the reference code.",
+            valueName: "gradient|reference"))
+        var classUpdate: UnlearnableSettings.ClassUpdate = .gradient
+
         @Option(name: .long, help: "Surrogate network.")
         var model: UnlearnableSettings.Model = .small
 
@@ -78,6 +84,7 @@ extension Cloak {
             s.stopError = stopError
             if let subset { s.subset = subset }
             s.model = model
+            s.classUpdate = classUpdate
             s.seed = seed
             s.maxRounds = maxRounds
             s.batchSize = batchSize

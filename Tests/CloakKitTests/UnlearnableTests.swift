@@ -38,7 +38,8 @@ func makeTinyFolder(classes: Int = 3, perClass: Int = 8, size: Int = 12, seed: U
 
 @Suite("Unlearnable examples")
 struct UnlearnableTests {
-    @Test func minMinLoopReducesSurrogateErrorOnRandomLabels() {
+    @Test(arguments: UnlearnableSettings.ClassUpdate.allCases)
+    func minMinLoopReducesSurrogateErrorOnRandomLabels(_ update: UnlearnableSettings.ClassUpdate) {
         // Random images with random labels cannot be learned from content in a few steps; the
         // error-minimising class-wise noise gives the surrogate a shortcut, so its error must fall.
         var g = SplitMix64(seed: 3)
@@ -52,6 +53,7 @@ struct UnlearnableTests {
         settings.batchSize = 32
         settings.subset = 1
         settings.learningRate = 0.05
+        settings.classUpdate = update
         var mg = SplitMix64(seed: 4)
         let model = SmallCNN(inputChannels: 1, classCount: 4, widths: [8, 16, 16], using: &mg)
         let noise = ErrorMinimizingNoise(settings: settings, data: data, classCount: 4, model: model,

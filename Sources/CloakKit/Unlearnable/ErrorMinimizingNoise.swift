@@ -12,7 +12,10 @@ import Foundation
 ///    *descent* on the cross-entropy (surrogate in inference mode, parameters frozen, so no weight-gradient
 ///    work is done): `x' ← x' − α·sign(∇ₓ CE)`, `η = clamp(x' − x, −ε, ε)`, `x' = clamp(x + η, 0, 1)`.
 ///    Sample-wise, each image's δ becomes `x' − x` (indexed by the image, never by its class). Class-wise,
-///    each class's δ becomes `clamp(mean of η over the batch's images of that class, −ε, ε)`;
+///    by default each class pattern takes the sign-gradient steps itself, its gradient being the sum of
+///    its images' input gradients (``UnlearnableSettings/ClassUpdate/gradient``); with `reference`, each
+///    class's δ becomes `clamp(mean of η over the batch's images of that class, −ε, ε)`, as the
+///    reference code does;
 /// 3. measures the surrogate's error on `clamp(x + δ, 0, 1)` over the generation set (inference mode).
 ///
 /// The noise is always added to the image and the *sum* clamped to [0, 1]; the noise alone is never
@@ -160,6 +163,10 @@ public final class ErrorMinimizingNoise {
             let indices = Array(generationIndices[begin..<min(begin + settings.batchSize, generationIndices.count)])
             begin += indices.count
             let labels = indices.map { data.labels[$0] }
+            if settings.mode == .class && settings.classUpdate == .gradient {
+                updateClassPatterns(indices: indices, labels: labels)
+                continue
+            }
             let clean = cleanBatch(indices).scalars
             var adversarial = noisyBatch(indices).scalars
             var eta = [Float](repeating: 0, count: adversarial.count)
@@ -192,6 +199,36 @@ public final class ErrorMinimizingNoise {
                 for (label, sum) in sums {
                     let n = Float(counts[label]!), o = label * size
                     for j in 0..<size { noise[o + j] = min(eps, max(-eps, sum[j] / n)) }
+                }
+            }
+        }
+    }
+
+    /// Class-wise, `gradient` update: `pgdSteps` sign-gradient steps on each class pattern present in the
+    /// batch, the pattern's gradient being the sum of its images' input gradients.
+    func updateClassPatterns(indices: [Int], labels: [Int]) {
+        let size = data.imageSize
+        let eps = settings.epsilonUnit, alpha = settings.stepUnit
+        let present = Array(Set(labels)).sorted()
+        for _ in 0..<settings.pgdSteps {
+            let logits = model(noisyBatch(indices))
+            let gradient = model.backward(softmaxCrossEntropy(logits: logits, labels: labels).gradient).scalars
+            var sums = [Int: [Float]]()
+            for c in present { sums[c] = [Float](repeating: 0, count: size) }
+            for (row, label) in labels.enumerated() {
+                let r = row * size
+                gradient.withUnsafeBufferPointer { g in
+                    sums[label]!.withUnsafeMutableBufferPointer { s in
+                        for j in 0..<size { s[j] += g[r + j] }
+                    }
+                }
+            }
+            for c in present {
+                let o = c * size, sum = sums[c]!
+                for j in 0..<size {
+                    let g = sum[j]
+                    let stepped = noise[o + j] - (g > 0 ? alpha : (g < 0 ? -alpha : 0))
+                    noise[o + j] = min(eps, max(-eps, stepped))
                 }
             }
         }

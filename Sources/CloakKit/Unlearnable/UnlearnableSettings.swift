@@ -11,6 +11,15 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
     public enum Mode: String, Codable, Sendable, CaseIterable { case `class`, sample }
     /// The surrogate network.
     public enum Model: String, Codable, Sendable, CaseIterable { case small, resnet18 }
+    /// How class-wise noise is updated from a batch.
+    ///
+    /// - `gradient`: sign-gradient descent on each class's pattern itself: the gradient of the batch loss
+    ///   with respect to a shared pattern is the sum of its images' input gradients, so the pattern takes
+    ///   `δ_c ← clamp(δ_c − α·sign(Σ_{i∈c} ∇ₓCE_i), −ε, ε)` per PGD step.
+    /// - `reference`: the reference code's `universal_perturbation`: every image takes its own PGD steps
+    ///   from the class pattern, and the pattern becomes the clamped mean of the images' perturbations.
+    ///   The mean of disagreeing sign steps is small, so the pattern uses little of the budget.
+    public enum ClassUpdate: String, Codable, Sendable, CaseIterable { case gradient, reference }
 
     public var mode: Mode
     /// L-inf budget in 0-255 levels.
@@ -26,6 +35,8 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
     /// Class-wise only: fraction of the data used to generate the noise (the noise then applies to all).
     public var subset: Double
     public var model: Model = .small
+    /// Class-wise only: how a batch updates the class patterns.
+    public var classUpdate: ClassUpdate = .gradient
     /// Working size `(width, height)`; `nil`: the images' own (common) size.
     public var width: Int?
     public var height: Int?
