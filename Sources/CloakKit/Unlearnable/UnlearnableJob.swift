@@ -154,8 +154,8 @@ public struct UnlearnableJob: Sendable {
                 log(String(format: "round %d: surrogate error %.4f (train loss %.3f), eps-ball use %.0f%%, %.0f images/s, %@",
                            summary.round, summary.error, summary.trainingLoss, summary.budgetUse * 100, rate,
                            ProgressReporter.duration(summary.seconds))
-                    + (reached ? "; stop error reached" : "; ETA: until the error is below \(settings.stopError), "
-                       + "at most \(left) more round(s) (~\(ProgressReporter.duration(Double(left) * summary.seconds)))"))
+                    + (reached ? "; stop error reached" : "; ETA: error < \(settings.stopError), or at most \(left) more "
+                       + "round(s), ~\(ProgressReporter.duration(Double(left) * summary.seconds))"))
                 roundsThisInvocation += 1
                 if let stop = stopAfterRounds, roundsThisInvocation >= stop, !reached {
                     try run.finish(.interrupted, message: "stopped after round \(generator.round) (test hook)")
