@@ -290,7 +290,7 @@ def main():
     history, reached, rounds = [], False, 0
     t_gen = time.perf_counter()
     while rounds < args.max_rounds:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = search.train_surrogate()
         t1 = time.perf_counter()
         search.update_noise()
@@ -300,9 +300,11 @@ def main():
         rounds += 1
         use = search.delta.abs().mean().item() / search.eps
         history.append({"round": rounds, "error": err, "trainingLoss": loss, "budgetUse": use, "seconds": t3 - t0,
-                        "trainSeconds": t1 - t0, "noiseSeconds": t2 - t1, "evalSeconds": t3 - t2})
+                        "trainSeconds": t1 - t0, "noiseSeconds": t2 - t1, "evalSeconds": t3 - t2,
+                        "cpuSeconds": time.process_time() - c0, "load1": os.getloadavg()[0]})
         log(f"round {rounds}: surrogate error {err:.4f} (loss {loss:.3f}), eps-ball use {use * 100:.0f}%, "
-            f"{t3 - t0:.1f}s (train {t1 - t0:.1f}, noise {t2 - t1:.1f}, eval {t3 - t2:.1f}), total {t3 - t_gen:.0f}s")
+            f"{t3 - t0:.1f}s (train {t1 - t0:.1f}, noise {t2 - t1:.1f}, eval {t3 - t2:.1f}; cpu "
+            f"{history[-1]['cpuSeconds']:.0f}s, load {history[-1]['load1']:.1f}), total {t3 - t_gen:.0f}s")
         if err < args.stop_error:
             reached = True
             break
