@@ -19,6 +19,8 @@
 #   BENCH_SEED=0  BENCH_EPOCHS=10  BENCH_COUNTERMEASURES=none,jpeg10,augment
 #   BENCH_MAX_ROUNDS_CLASS=100  BENCH_MAX_ROUNDS_SAMPLE=60
 #   BENCH_FRESH=1                     0: keep finished outputs of an earlier run and only summarise/verify them
+#   BENCH_BUILD=1                     0: do not build; use CLOAK_BIN (default .build/release/cloak)
+#   BENCH_SMOKE_LIMIT=N               smoke test of this script: first N images per class in both modes
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -49,11 +51,13 @@ if ! { [[ -x $PY ]] && $PY -c "import torch, PIL" 2>/dev/null; }; then
 fi
 
 # --- Cloak, built as the Makefile builds it -------------------------------------------------------------------
-CPU_FLAGS=()
-grep -m1 -qw avx512f /proc/cpuinfo 2>/dev/null && CPU_FLAGS=(-Xswiftc -target-cpu -Xswiftc znver4)
-say "building Cloak (release)"
-swift build -c release -Xswiftc -enable-testing "${CPU_FLAGS[@]}" --product cloak
-CLOAK=.build/release/cloak
+CLOAK=${CLOAK_BIN:-.build/release/cloak}
+if [[ ${BENCH_BUILD:-1} == 1 ]]; then
+  CPU_FLAGS=()
+  grep -m1 -qw avx512f /proc/cpuinfo 2>/dev/null && CPU_FLAGS=(-Xswiftc -target-cpu -Xswiftc znver4)
+  say "building Cloak (release)"
+  swift build -c release -Xswiftc -enable-testing "${CPU_FLAGS[@]}" --product cloak
+fi
 if [[ " $IMPLS " == *" cloak "* ]] && ! $CLOAK unlearnable --help >/dev/null 2>&1; then
   echo "bench-unlearnable: this build of cloak has no 'unlearnable' command; running the PyTorch side only" >&2
   IMPLS=${IMPLS//cloak/}
@@ -71,9 +75,10 @@ run_mode() {
   if [[ $mode == class ]]; then
     pgd=1; maxr=${BENCH_MAX_ROUNDS_CLASS:-100}
     local sub=(--subset 0.2)
+    if [[ -n ${BENCH_SMOKE_LIMIT:-} ]]; then limit=(--limit-per-class "$BENCH_SMOKE_LIMIT"); vlimit=("${limit[@]}"); fi
   else
     pgd=20; maxr=${BENCH_MAX_ROUNDS_SAMPLE:-60}
-    limit=(--limit-per-class 1000); vlimit=(--limit-per-class 1000)
+    limit=(--limit-per-class "${BENCH_SMOKE_LIMIT:-1000}"); vlimit=("${limit[@]}")
     local sub=()
   fi
   # The same hyper-parameters for both (the reference's defaults, spelled out).
