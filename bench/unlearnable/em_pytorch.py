@@ -24,10 +24,10 @@ input, so L-inf <= eps exactly), noise.npy (float32, [classes, C, H, W] class-wi
 in the sorted file order, values in [-eps, eps] in [0, 1] units) and em_pytorch.json (rounds, errors, timings).
 
 Run with Debian's Python (python3-torch, python3-pil):  /usr/bin/python3 bench/unlearnable/em_pytorch.py -h
-Exit status: 0 when the stop error was reached, 3 when --max-rounds ended the search first (outputs are still
-written, and the JSON says "reached": false).
+Exit status: 0 when the stop error was reached, 3 when --max-rounds, --time-limit or SIGTERM/SIGINT ended the
+search first (outputs are still written, and the JSON says "reached": false and "stoppedBy").
 """
-import argparse, json, os, sys, time
+import argparse, json, os, signal, sys, time
 
 import numpy as np
 import torch
@@ -248,6 +248,9 @@ def main():
     ap.add_argument("--limit-per-class", type=int, default=None, help="use only the first N images of each class")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-rounds", type=int, default=100)
+    ap.add_argument("--time-limit", type=float, default=None,
+                    help="minutes: stop after the first round that ends past this much generation time (outputs are "
+                         "still written; SIGTERM or SIGINT does the same at the end of the current round)")
     ap.add_argument("--batch-size", type=int, default=512)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--channels-last", action="store_true", help="channels_last memory format (faster here)")
@@ -286,8 +289,16 @@ def main():
         f"train steps {args.train_steps}, {len(gen_idx)} of {n} images, stop error {args.stop_error}, "
         f"threads {args.threads}{', channels_last' if args.channels_last else ''}")
 
-    # The min-min rounds.
-    history, reached, rounds = [], False, 0
+    # The min-min rounds. SIGTERM / SIGINT: finish the current round, then write what there is.
+    interrupted = []
+    def on_signal(signum, frame):
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted.append(signum)
+        log(f"signal {signum}: stopping after this round (send it again to abort now)")
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    history, reached, rounds, stopped_by = [], False, 0, "max-rounds"
     t_gen = time.perf_counter()
     while rounds < args.max_rounds:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -306,12 +317,19 @@ def main():
             f"{t3 - t0:.1f}s (train {t1 - t0:.1f}, noise {t2 - t1:.1f}, eval {t3 - t2:.1f}; cpu "
             f"{history[-1]['cpuSeconds']:.0f}s, load {history[-1]['load1']:.1f}), total {t3 - t_gen:.0f}s")
         if err < args.stop_error:
-            reached = True
+            reached, stopped_by = True, "stop-error"
+            break
+        if interrupted:
+            stopped_by = "signal"
+            break
+        if args.time_limit is not None and t3 - t_gen > args.time_limit * 60:
+            stopped_by = "time-limit"
             break
     gen_seconds = time.perf_counter() - t_gen
     if not reached:
-        log(f"STOP ERROR NOT REACHED: the surrogate's error was still {history[-1]['error']:.4f} after {rounds} "
-            f"rounds (stop error {args.stop_error}); writing the noise so far. Raise --max-rounds or --stop-error.")
+        log(f"STOP ERROR NOT REACHED ({stopped_by}): the surrogate's error was still {history[-1]['error']:.4f} "
+            f"after {rounds} rounds (stop error {args.stop_error}); writing the noise so far. Raise --max-rounds "
+            f"(or --time-limit) or --stop-error.")
 
     # Outputs.
     os.makedirs(args.out, exist_ok=True)
@@ -335,7 +353,7 @@ def main():
     total = time.perf_counter() - t_start
     summary = {
         "implementation": "pytorch", "torch": torch.__version__, "threads": args.threads,
-        "channelsLast": args.channels_last, "mode": args.mode, "rounds": rounds, "reached": reached,
+        "channelsLast": args.channels_last, "mode": args.mode, "rounds": rounds, "reached": reached, "stoppedBy": stopped_by,
         "finalError": history[-1]["error"], "seconds": total, "generationSeconds": gen_seconds,
         "loadSeconds": t_loaded - t_start, "writeSeconds": write_seconds, "images": n,
         "generationImages": len(gen_idx), "written": written, "maxLinf": max_linf, "classes": classes,
@@ -343,7 +361,8 @@ def main():
         "settings": {"epsilon": args.epsilon, "stepSize": args.step_size, "pgdSteps": args.pgd_steps,
                      "trainSteps": args.train_steps, "stopError": args.stop_error, "subset": args.subset,
                      "generationOrder": args.generation_order, "limitPerClass": args.limit_per_class,
-                     "seed": args.seed, "maxRounds": args.max_rounds, "batchSize": args.batch_size},
+                     "seed": args.seed, "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit,
+                     "batchSize": args.batch_size},
         "history": history,
     }
     with open(os.path.join(args.out, "em_pytorch.json"), "w") as f:

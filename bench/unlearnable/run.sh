@@ -21,6 +21,7 @@
 #   BENCH_FRESH=1                     0: keep finished outputs of an earlier run and only summarise/verify them
 #   BENCH_BUILD=1                     0: do not build; use CLOAK_BIN (default .build/release/cloak)
 #   BENCH_SMOKE_LIMIT=N               smoke test of this script: first N images per class in both modes
+#   BENCH_DATA=Datasets/fashion-mnist where the Fashion-MNIST ImageFolder tree is (or goes)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -35,7 +36,7 @@ COUNTERMEASURES=${BENCH_COUNTERMEASURES:-none,jpeg10,augment}
 FRESH=${BENCH_FRESH:-1}
 PY=/usr/bin/python3
 HERE=bench/unlearnable
-DATA=Datasets/fashion-mnist
+DATA=${BENCH_DATA:-Datasets/fashion-mnist}   # imported there when missing
 STORE=$OUT/store.sqlite          # the benchmark's runs stay out of the project's Store/cloak.sqlite
 
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
