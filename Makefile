@@ -51,5 +51,11 @@ bench-engine: setup
 	$(SWIFT) build $(BUILD_FLAGS) --product cloak-bench-engine
 	/usr/bin/python3 bench/engine/compare.py .build/release/cloak-bench-engine
 
+# Unlearnable examples: Cloak vs the PyTorch implementation of the same algorithm (bench/unlearnable/), class-wise
+# on the full Fashion-MNIST train set then sample-wise on 10k (slow; BENCH_SAMPLE=0 skips it); see BENCHMARKS.md.
+.PHONY: bench-unlearnable
+bench-unlearnable: setup
+	bash bench/unlearnable/run.sh
+
 clean:
 	rm -rf .build

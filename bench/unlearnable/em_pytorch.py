@@ -1,0 +1,378 @@
+#!/usr/bin/python3
+"""Error-minimising ("unlearnable") noise in PyTorch: the benchmark baseline for `cloak unlearnable`.
+
+The same algorithm as Cloak's (Huang et al., "Unlearnable Examples", ICLR 2021; reference code
+HanxunH/Unlearnable-Examples, with its known bugs fixed), written for `make bench-unlearnable` so both can be
+timed on the same data with the same hyper-parameters and the same stop rule:
+
+  repeat until the surrogate's error on clamp(x + delta, 0, 1) over the generation set is < stop_error:
+    1. train the surrogate (train mode, SGD lr 0.1, momentum 0.9, wd 5e-4, grad-norm clip 5) on
+       `train_steps` batches of clamp(x + delta, 0, 1), drawn from seeded shuffled passes over the generation
+       set that continue across rounds (a pass drops its last partial batch);
+    2. update delta over the whole generation set, batch by batch, in order (surrogate in eval mode, parameters
+       frozen): `pgd_steps` steps of x' <- x' - step * sign(grad_x CE), eta = clamp(x' - x, -eps, eps),
+       x' = clamp(x + eta, 0, 1). Sample-wise: delta[i] = x' - x (by sample). Class-wise: for each class c in
+       the batch, delta[c] = clamp(mean of eta over the batch's images of class c, -eps, eps);
+    3. stop test (eval mode, no augmentation).
+  No augmentation anywhere. The noise is added to the image and the *sum* clamped (never the noise alone).
+
+Data: an ImageFolder tree <train>/<class>/<name>.png|jpg|jpeg; classes are the sub-folders in byte order,
+images in byte order of their paths within a class (as Cloak's ImageFolder). All images must share one size.
+
+Outputs in --out: <class>/<name>.png (clamp(round((x + delta) * 255)) held within +-floor(eps) levels of the
+input, so L-inf <= eps exactly), noise.npy (float32, [classes, C, H, W] class-wise or [N, C, H, W] sample-wise
+in the sorted file order, values in [-eps, eps] in [0, 1] units) and em_pytorch.json (rounds, errors, timings).
+
+Run with Debian's Python (python3-torch, python3-pil):  /usr/bin/python3 bench/unlearnable/em_pytorch.py -h
+Exit status: 0 when the stop error was reached, 3 when --max-rounds, --time-limit or SIGTERM/SIGINT ended the
+search first (outputs are still written, and the JSON says "reached": false and "stoppedBy").
+"""
+import argparse, json, os, signal, sys, time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg"}
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Model: the reference ToyModel (HanxunH/Unlearnable-Examples models/ToyModel.py) = Cloak's SmallCNN.
+
+class ConvBrunch(nn.Module):
+    def __init__(self, i, o):
+        super().__init__()
+        self.out_conv = nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU())
+
+    def forward(self, x):
+        return self.out_conv(x)
+
+
+class ToyModel(nn.Module):
+    def __init__(self, in_ch, classes, widths=(64, 128, 256)):
+        super().__init__()
+        layers, c = [], in_ch
+        for w in widths:
+            layers += [ConvBrunch(c, w), nn.MaxPool2d(2, 2)]
+            c = w
+        self.block1 = nn.Sequential(*layers)
+        self.global_avg_pool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(c, classes)
+
+    def forward(self, x):
+        return self.fc(self.global_avg_pool(self.block1(x)).flatten(1))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Data
+
+def byte_key(s):
+    return os.fsencode(s)
+
+
+def list_image_folder(root, limit_per_class=None):
+    """(classes, [(relative path, label)]) in Cloak's order: classes by name in byte order, then paths."""
+    classes, samples = [], []
+    for name in sorted(os.listdir(root), key=byte_key):
+        path = os.path.join(root, name)
+        if name.startswith(".") or not os.path.isdir(path):
+            continue
+        files = []
+        for dirpath, dirnames, filenames in os.walk(path):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for f in filenames:
+                if not f.startswith(".") and os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS:
+                    files.append(os.path.join(dirpath, f))
+        if not files:
+            continue
+        files.sort(key=byte_key)
+        if limit_per_class is not None:
+            files = files[:limit_per_class]
+        label = len(classes)
+        classes.append(name)
+        samples += [(os.path.relpath(f, root), label) for f in files]
+    if not classes:
+        sys.exit(f"{root}: no class folder holds an image")
+    return classes, samples
+
+
+def load_images(root, samples):
+    """uint8 array [N, H, W, C] (C = 1 when every image is grey, else 3)."""
+    from PIL import Image
+    imgs = []
+    grey = True
+    for rel, _ in samples:
+        with Image.open(os.path.join(root, rel)) as im:
+            if im.mode not in ("L", "1", "I;16", "I"):
+                grey = False
+            imgs.append(im.convert("L") if im.mode in ("L", "1", "I;16", "I") else im.convert("RGB"))
+    sizes = {im.size for im in imgs}
+    if len(sizes) != 1:
+        sys.exit(f"{root}: images of {len(sizes)} different sizes; this benchmark script needs one common size")
+    mode = "L" if grey else "RGB"
+    arr = np.stack([np.asarray(im.convert(mode) if im.mode != mode else im, dtype=np.uint8) for im in imgs])
+    if arr.ndim == 3:
+        arr = arr[..., None]
+    return arr
+
+
+def write_png(path, pixels_hwc):
+    from PIL import Image
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    a = pixels_hwc[..., 0] if pixels_hwc.shape[-1] == 1 else pixels_hwc
+    tmp = path + ".tmp"
+    Image.fromarray(a, "L" if a.ndim == 2 else "RGB").save(tmp, format="PNG")
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The min-min search
+
+class MinMin:
+    def __init__(self, x, y, classes, args, gen_idx):
+        self.x, self.y, self.args = x, y, args
+        self.classes = classes
+        self.gen_idx = gen_idx                       # LongTensor of generation-set indices, in update order
+        self.eps = args.epsilon / 255.0
+        self.alpha = args.step_size / 255.0
+        self.cl = args.channels_last
+        n, c, h, w = x.shape
+        patterns = classes if args.mode == "class" else n
+        self.delta = torch.zeros(patterns, c, h, w)
+        torch.manual_seed(args.seed)
+        self.model = ToyModel(c, classes)
+        if self.cl:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+        self.batch_gen = torch.Generator().manual_seed(args.seed + 1)
+        self.train_order, self.train_pos = None, 0
+
+    def fmt(self, t):
+        return t.contiguous(memory_format=torch.channels_last) if self.cl else t.contiguous()
+
+    def noise_for(self, idx):
+        return self.delta[self.y[idx]] if self.args.mode == "class" else self.delta[idx]
+
+    def noisy(self, idx):
+        return (self.x[idx] + self.noise_for(idx)).clamp_(0, 1)
+
+    def next_train_batch(self):
+        n, b = len(self.gen_idx), min(self.args.batch_size, len(self.gen_idx))
+        if self.train_order is None or self.train_pos + b > n:      # new pass; drop the last partial batch
+            self.train_order = self.gen_idx[torch.randperm(n, generator=self.batch_gen)]
+            self.train_pos = 0
+        idx = self.train_order[self.train_pos:self.train_pos + b]
+        self.train_pos += b
+        return idx
+
+    def train_surrogate(self):
+        m = self.model
+        m.train()
+        for p in m.parameters():
+            p.requires_grad_(True)
+        total = 0.0
+        for _ in range(self.args.train_steps):
+            idx = self.next_train_batch()
+            xb, yb = self.fmt(self.noisy(idx)), self.y[idx]
+            self.opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(m(xb), yb)
+            loss.backward()
+            nn.utils.clip_grad_norm_(m.parameters(), 5.0)
+            self.opt.step()
+            total += loss.item()
+        return total / max(1, self.args.train_steps)
+
+    def update_noise(self):
+        m = self.model
+        m.eval()
+        for p in m.parameters():
+            p.requires_grad_(False)
+        eps, alpha, B = self.eps, self.alpha, self.args.batch_size
+        for s in range(0, len(self.gen_idx), B):
+            idx = self.gen_idx[s:s + B]
+            x, y = self.x[idx], self.y[idx]
+            xa = (x + self.noise_for(idx)).clamp_(0, 1)
+            eta = None
+            for _ in range(self.args.pgd_steps):
+                xg = self.fmt(xa).detach().requires_grad_(True)
+                loss = F.cross_entropy(m(xg), y)
+                g, = torch.autograd.grad(loss, xg)
+                with torch.no_grad():
+                    eta = (xa - alpha * g.sign() - x).clamp_(-eps, eps)
+                    xa = (x + eta).clamp_(0, 1)
+            if self.args.mode == "sample":
+                self.delta[idx] = xa - x
+            else:
+                k = self.classes
+                sums = torch.zeros(k, *x.shape[1:]).index_add_(0, y, eta.contiguous())
+                counts = torch.bincount(y, minlength=k)
+                present = counts > 0
+                self.delta[present] = (sums[present] / counts[present].view(-1, 1, 1, 1).float()).clamp_(-eps, eps)
+        for p in m.parameters():
+            p.requires_grad_(True)
+
+    @torch.no_grad()
+    def surrogate_error(self):
+        m = self.model
+        m.eval()
+        wrong = 0
+        B = self.args.batch_size
+        for s in range(0, len(self.gen_idx), B):
+            idx = self.gen_idx[s:s + B]
+            pred = m(self.fmt(self.noisy(idx))).argmax(1)
+            wrong += (pred != self.y[idx]).sum().item()
+        return wrong / len(self.gen_idx)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--train", required=True, help="ImageFolder tree to protect (<train>/<class>/<image>.png)")
+    ap.add_argument("--out", required=True, help="folder for the cloaked tree, noise.npy and em_pytorch.json")
+    ap.add_argument("--mode", choices=["class", "sample"], default="class")
+    ap.add_argument("--epsilon", type=float, default=8, help="L-inf budget in 0-255 levels (default 8)")
+    ap.add_argument("--step-size", type=float, default=0.8, help="sign-gradient step in 0-255 levels (default 0.8)")
+    ap.add_argument("--pgd-steps", type=int, default=None, help="default 1 class-wise, 20 sample-wise")
+    ap.add_argument("--train-steps", type=int, default=10, help="surrogate batches per round (default 10)")
+    ap.add_argument("--stop-error", type=float, default=0.01)
+    ap.add_argument("--subset", type=float, default=None,
+                    help="class-wise: seeded fraction of the images that generates the noise (default 0.2)")
+    ap.add_argument("--generation-order", choices=["sorted", "shuffled"], default="sorted",
+                    help="order of the class-wise subset in the noise-update pass: sorted file order (as Cloak) "
+                         "or the seeded random order (as the reference's shuffled loader)")
+    ap.add_argument("--limit-per-class", type=int, default=None, help="use only the first N images of each class")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--max-rounds", type=int, default=100)
+    ap.add_argument("--time-limit", type=float, default=None,
+                    help="minutes: stop after the first round that ends past this much generation time (outputs are "
+                         "still written; SIGTERM or SIGINT does the same at the end of the current round)")
+    ap.add_argument("--batch-size", type=int, default=512)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--channels-last", action="store_true", help="channels_last memory format (faster here)")
+    ap.add_argument("--no-write", action="store_true", help="skip writing the cloaked images (noise.npy only)")
+    args = ap.parse_args()
+    if args.pgd_steps is None:
+        args.pgd_steps = 1 if args.mode == "class" else 20
+    if args.subset is None:
+        args.subset = 0.2 if args.mode == "class" else 1.0
+    elif args.mode == "sample" and args.subset != 1.0:
+        sys.exit("--subset applies to class-wise noise only")
+
+    torch.set_num_threads(args.threads)
+    t_start = time.perf_counter()
+
+    # Load.
+    classes, samples = list_image_folder(args.train, args.limit_per_class)
+    pixels = load_images(args.train, samples)                                   # [N, H, W, C] uint8
+    n, h, w, c = pixels.shape
+    x = torch.from_numpy(pixels).permute(0, 3, 1, 2).float().div_(255).contiguous()
+    y = torch.tensor([l for _, l in samples], dtype=torch.long)
+    t_loaded = time.perf_counter()
+    log(f"loaded {n} images {w}x{h}x{c}, {len(classes)} classes in {t_loaded - t_start:.1f}s")
+
+    # Generation set.
+    if args.mode == "class" and args.subset < 1:
+        g = torch.Generator().manual_seed(args.seed)
+        take = max(1, int(round(n * args.subset)))
+        gen_idx = torch.randperm(n, generator=g)[:take]
+        if args.generation_order == "sorted":
+            gen_idx = gen_idx.sort().values
+    else:
+        gen_idx = torch.arange(n)
+    search = MinMin(x, y, len(classes), args, gen_idx)
+    log(f"{args.mode}-wise noise, eps {args.epsilon:g}/255, step {args.step_size:g}/255, pgd steps {args.pgd_steps}, "
+        f"train steps {args.train_steps}, {len(gen_idx)} of {n} images, stop error {args.stop_error}, "
+        f"threads {args.threads}{', channels_last' if args.channels_last else ''}")
+
+    # The min-min rounds. SIGTERM / SIGINT: finish the current round, then write what there is.
+    interrupted = []
+    def on_signal(signum, frame):
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted.append(signum)
+        log(f"signal {signum}: stopping after this round (send it again to abort now)")
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    history, reached, rounds, stopped_by = [], False, 0, "max-rounds"
+    t_gen = time.perf_counter()
+    while rounds < args.max_rounds:
+        t0, c0 = time.perf_counter(), time.process_time()
+        loss = search.train_surrogate()
+        t1 = time.perf_counter()
+        search.update_noise()
+        t2 = time.perf_counter()
+        err = search.surrogate_error()
+        t3 = time.perf_counter()
+        rounds += 1
+        use = search.delta.abs().mean().item() / search.eps
+        history.append({"round": rounds, "error": err, "trainingLoss": loss, "budgetUse": use, "seconds": t3 - t0,
+                        "trainSeconds": t1 - t0, "noiseSeconds": t2 - t1, "evalSeconds": t3 - t2,
+                        "cpuSeconds": time.process_time() - c0, "load1": os.getloadavg()[0]})
+        log(f"round {rounds}: surrogate error {err:.4f} (loss {loss:.3f}), eps-ball use {use * 100:.0f}%, "
+            f"{t3 - t0:.1f}s (train {t1 - t0:.1f}, noise {t2 - t1:.1f}, eval {t3 - t2:.1f}; cpu "
+            f"{history[-1]['cpuSeconds']:.0f}s, load {history[-1]['load1']:.1f}), total {t3 - t_gen:.0f}s")
+        if err < args.stop_error:
+            reached, stopped_by = True, "stop-error"
+            break
+        if interrupted:
+            stopped_by = "signal"
+            break
+        if args.time_limit is not None and t3 - t_gen > args.time_limit * 60:
+            stopped_by = "time-limit"
+            break
+    gen_seconds = time.perf_counter() - t_gen
+    if not reached:
+        log(f"STOP ERROR NOT REACHED ({stopped_by}): the surrogate's error was still {history[-1]['error']:.4f} "
+            f"after {rounds} rounds (stop error {args.stop_error}); writing the noise so far. Raise --max-rounds "
+            f"(or --time-limit) or --stop-error.")
+
+    # Outputs.
+    os.makedirs(args.out, exist_ok=True)
+    delta = search.delta.numpy().astype(np.float32)
+    np.save(os.path.join(args.out, "noise.npy"), delta)
+    t_w = time.perf_counter()
+    written, max_linf = 0, 0
+    if not args.no_write:
+        limit = int(np.floor(args.epsilon))
+        d255 = delta.transpose(0, 2, 3, 1)                                      # HWC, [0, 1] units
+        for i, (rel, label) in enumerate(samples):
+            d = d255[label] if args.mode == "class" else d255[i]
+            src = pixels[i].astype(np.int32)
+            v = np.clip(pixels[i].astype(np.float32) / 255.0 + d, 0, 1)
+            q = np.clip(np.rint(v * 255).astype(np.int32), src - limit, src + limit)
+            q = np.clip(q, 0, 255)
+            max_linf = max(max_linf, int(np.abs(q - src).max()))
+            write_png(os.path.join(args.out, os.path.splitext(rel)[0] + ".png"), q.astype(np.uint8))
+            written += 1
+    write_seconds = time.perf_counter() - t_w
+    total = time.perf_counter() - t_start
+    summary = {
+        "implementation": "pytorch", "torch": torch.__version__, "threads": args.threads,
+        "channelsLast": args.channels_last, "mode": args.mode, "rounds": rounds, "reached": reached, "stoppedBy": stopped_by,
+        "finalError": history[-1]["error"], "seconds": total, "generationSeconds": gen_seconds,
+        "loadSeconds": t_loaded - t_start, "writeSeconds": write_seconds, "images": n,
+        "generationImages": len(gen_idx), "written": written, "maxLinf": max_linf, "classes": classes,
+        "noiseShape": list(delta.shape),
+        "settings": {"epsilon": args.epsilon, "stepSize": args.step_size, "pgdSteps": args.pgd_steps,
+                     "trainSteps": args.train_steps, "stopError": args.stop_error, "subset": args.subset,
+                     "generationOrder": args.generation_order, "limitPerClass": args.limit_per_class,
+                     "seed": args.seed, "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit,
+                     "batchSize": args.batch_size},
+        "history": history,
+    }
+    with open(os.path.join(args.out, "em_pytorch.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+        f.write("\n")
+    log(f"{args.mode}-wise noise: surrogate error {history[-1]['error']:.4f} after {rounds} rounds, "
+        f"generation {gen_seconds:.0f}s ({gen_seconds / 60:.1f} min), wrote {written} images (L-inf <= {max_linf}) "
+        f"in {write_seconds:.0f}s, total {total:.0f}s")
+    sys.exit(0 if reached else 3)
+
+
+if __name__ == "__main__":
+    main()
