@@ -1,14 +1,19 @@
 import CloakNN
 
 // cloak-bench-engine: times Cloak's engine on the benchmark rows of BENCHMARKS.md.
-//   cloak-bench-engine [table|profile]
+//   cloak-bench-engine [table] [--models small1,small3,resnet] [--small-only]
+//   cloak-bench-engine profile
 // `table` prints one line per row: "row<TAB>median ms"; `profile` prints per-layer SmallCNN times.
+// `make bench-engine` (bench/engine/compare.py) runs `table` once per model and round, interleaved with the
+// PyTorch rows of the same model, so that both sides see the same machine state.
 
-let mode = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "table"
+let arguments = CommandLine.arguments
+let mode = arguments.count > 1 && !arguments[1].hasPrefix("--") ? arguments[1] : "table"
 
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
 
-/// Median seconds of `body` after `warmup` calls.
+/// Median seconds of `body` after `warmup` calls (the same warm-up as the PyTorch side: 2 calls, which create
+/// and JIT every oneDNN primitive and fill the buffer pool).
 func timed(warmup: Int = 2, repeats: Int, _ body: () -> Void) -> Double {
     for _ in 0..<warmup { body() }
     return median((0..<repeats).map { _ in let t0 = monotonicSeconds(); body(); return monotonicSeconds() - t0 })
@@ -16,7 +21,7 @@ func timed(warmup: Int = 2, repeats: Int, _ body: () -> Void) -> Double {
 
 struct Row { let name: String; let milliseconds: Double }
 
-func benchModel(_ name: String, _ model: any Layer, inputShape: [Int], repeats: Int) -> [Row] {
+func benchModel(_ name: String, _ model: any Layer, inputShape: [Int], repeats: Int, inference: Bool = true) -> [Row] {
     var rng = SplitMix64(seed: 1)
     let x = Tensor(uniform: 0...1, shape: inputShape, using: &rng)
     let labels = (0..<inputShape[0]).map { $0 % 10 }
@@ -26,7 +31,8 @@ func benchModel(_ name: String, _ model: any Layer, inputShape: [Int], repeats: 
         model.setTraining(true)
         model.zeroGradients()
         let loss = softmaxCrossEntropy(logits: model(x), labels: labels)
-        _ = model.backward(loss.gradient)
+        // The images are data: no input gradient (PyTorch skips it because x does not require grad).
+        _ = model.backward(loss.gradient, needsInputGradient: false)
         optimizer.step(model.parameters)
     }
     // PGD step as in the notes' PyTorch script: eval mode, frozen parameters, input gradient, sign step, projection.
@@ -46,11 +52,14 @@ func benchModel(_ name: String, _ model: any Layer, inputShape: [Int], repeats: 
             } } }
         }
     }
-    let inference = timed(repeats: repeats) { _ = model(x) }
+    var rows = [Row(name: "\(name) train step", milliseconds: train * 1e3),
+                Row(name: "\(name) PGD step", milliseconds: pgd * 1e3)]
+    if inference {
+        let t = timed(repeats: repeats) { _ = model(x) }
+        rows.append(Row(name: "\(name) inference", milliseconds: t * 1e3))
+    }
     model.setRequiresGradient(true)
-    return [Row(name: "\(name) train step", milliseconds: train * 1e3),
-            Row(name: "\(name) PGD step", milliseconds: pgd * 1e3),
-            Row(name: "\(name) inference", milliseconds: inference * 1e3)]
+    return rows
 }
 
 switch mode {
@@ -69,15 +78,27 @@ case "profile":
         print("")
     }
 default:
+    var models = ["small1", "small3", "resnet"]
+    if let i = arguments.firstIndex(of: "--models"), i + 1 < arguments.count {
+        models = arguments[i + 1].split(separator: ",").map(String.init)
+    }
+    if arguments.contains("--small-only") { models.removeAll { $0 == "resnet" } }
     var rows: [Row] = []
-    var rng = SplitMix64(seed: 1)
-    rows += benchModel("SmallCNN 1x28x28", SmallCNN(inputChannels: 1, classCount: 10, using: &rng),
-                       inputShape: [128, 28, 28, 1], repeats: 15)
-    rows += benchModel("SmallCNN 3x32x32", SmallCNN(inputChannels: 3, classCount: 10, using: &rng),
-                       inputShape: [128, 32, 32, 3], repeats: 15)
-    if !CommandLine.arguments.contains("--small-only") {
-        rows += benchModel("ResNet18 3x32x32", ResNet18(using: &rng), inputShape: [128, 32, 32, 3], repeats: 5)
-            .filter { !$0.name.hasSuffix("inference") }
+    for m in models {
+        var rng = SplitMix64(seed: 1)
+        switch m {
+        case "small1":
+            rows += benchModel("SmallCNN 1x28x28", SmallCNN(inputChannels: 1, classCount: 10, using: &rng),
+                               inputShape: [128, 28, 28, 1], repeats: 15)
+        case "small3":
+            rows += benchModel("SmallCNN 3x32x32", SmallCNN(inputChannels: 3, classCount: 10, using: &rng),
+                               inputShape: [128, 32, 32, 3], repeats: 15)
+        case "resnet":
+            rows += benchModel("ResNet18 3x32x32", ResNet18(using: &rng), inputShape: [128, 32, 32, 3], repeats: 5,
+                               inference: false)
+        default:
+            fatalError("unknown model \(m) (small1, small3, resnet)")
+        }
     }
     for row in rows { print("\(row.name)\t\(format(row.milliseconds, width: 1))") }
 }
