@@ -23,7 +23,6 @@ final class DNNLRuntime: @unchecked Sendable {
     private var convolutions: [ConvolutionGeometry: ConvolutionPlan] = [:]
     /// How many times each convolution pass ran per geometry (tests use it to prove work was skipped).
     private var counts: [ConvolutionGeometry: ConvolutionExecutionCounts] = [:]
-    private var batchNorms: [BatchNormalizationKey: BatchNormalizationPlan] = [:]
 
     private init() {
         var engine: dnnl_engine_t?
@@ -116,86 +115,6 @@ final class DNNLRuntime: @unchecked Sendable {
         let p = ConvolutionPlan(g, runtime: self)
         convolutions[g] = p
         return p
-    }
-
-    // MARK: - Batch normalization
-
-    /// The number of bytes of the workspace a fused batch norm + ReLU forward writes for its backward
-    /// (0 without ReLU).
-    func batchNormalizationWorkspaceBytes(_ key: BatchNormalizationKey) -> Int {
-        lock.lock(); defer { lock.unlock() }
-        return batchNormPlan(for: key).workspaceBytes
-    }
-
-    /// Batch norm forward (training propagation kind, so a backward may follow), optionally with ReLU.
-    /// Data is NHWC with `key.dims = [N, C, H, W]`. With `key.globalStatistics` `mean` and `variance` are
-    /// inputs; otherwise the batch mean and biased variance are written to them.
-    func batchNormalizationForward(
-        _ key: BatchNormalizationKey, input: UnsafePointer<Float>, scale: UnsafePointer<Float>,
-        shift: UnsafePointer<Float>, mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>,
-        output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>?
-    ) {
-        lock.lock(); defer { lock.unlock() }
-        let plan = batchNormPlan(for: key)
-        var args = [
-            arg(DNNL_ARG_SRC, plan.dataMD, input),
-            arg(DNNL_ARG_SCALE, plan.channelMD, scale),
-            arg(DNNL_ARG_SHIFT, plan.channelMD, shift),
-            arg(DNNL_ARG_MEAN, plan.channelMD, mean),
-            arg(DNNL_ARG_VARIANCE, plan.channelMD, variance),
-            arg(DNNL_ARG_DST, plan.dataMD, output),
-        ]
-        if let workspaceMD = plan.workspaceMD, let workspace {
-            args.append(arg(DNNL_ARG_WORKSPACE, workspaceMD, workspace))
-        }
-        execute(plan.forward, args)
-    }
-
-    /// Batch norm backward: writes dL/dx and, when `scaleGradient`/`shiftGradient` are given, dL/dγ and dL/dβ
-    /// (overwriting them). The forward's `mean`, `variance` and `workspace` are inputs.
-    func batchNormalizationBackward(
-        _ key: BatchNormalizationKey, input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-        scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, mean: UnsafePointer<Float>,
-        variance: UnsafePointer<Float>, workspace: UnsafePointer<Float>?, inputGradient: UnsafeMutablePointer<Float>,
-        scaleGradient: UnsafeMutablePointer<Float>?, shiftGradient: UnsafeMutablePointer<Float>?
-    ) {
-        lock.lock(); defer { lock.unlock() }
-        let plan = batchNormPlan(for: key)
-        // oneDNN 2.6 has no backward-data-only batch norm with scale and shift, so the parameter gradients are
-        // always computed; unwanted ones go to scratch.
-        let primitive = plan.backward(runtime: self)
-        var args = [
-            arg(DNNL_ARG_SRC, plan.dataMD, input),
-            arg(DNNL_ARG_DIFF_DST, plan.dataMD, outputGradient),
-            arg(DNNL_ARG_SCALE, plan.channelMD, scale),
-            arg(DNNL_ARG_SHIFT, plan.channelMD, shift),  // unused by the math, but oneDNN wants every declared input
-            arg(DNNL_ARG_MEAN, plan.channelMD, mean),
-            arg(DNNL_ARG_VARIANCE, plan.channelMD, variance),
-            arg(DNNL_ARG_DIFF_SRC, plan.dataMD, inputGradient),
-        ]
-        if let workspaceMD = plan.workspaceMD, let workspace {
-            args.append(arg(DNNL_ARG_WORKSPACE, workspaceMD, workspace))
-        }
-        // Separate buffers: oneDNN reads its dγ and dβ back while computing dL/dx.
-        args.append(arg(DNNL_ARG_DIFF_SCALE, plan.channelMD, scaleGradient ?? plan.scratch.pointer))
-        args.append(arg(DNNL_ARG_DIFF_SHIFT, plan.channelMD, shiftGradient ?? plan.scratch.pointer + key.channels))
-        execute(primitive, args)
-    }
-
-    private func batchNormPlan(for key: BatchNormalizationKey) -> BatchNormalizationPlan {
-        if let p = batchNorms[key] { return p }
-        let p = BatchNormalizationPlan(key, runtime: self)
-        batchNorms[key] = p
-        return p
-    }
-
-    /// The implementation oneDNN chose for a primitive descriptor (for profiling and tests).
-    fileprivate func implementationName(_ pd: dnnl_primitive_desc_t) -> String {
-        var name: UnsafePointer<CChar>?
-        guard dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else {
-            return "unknown"
-        }
-        return String(cString: name)
     }
 
     // MARK: - GEMM
@@ -420,77 +339,5 @@ private extension ConvolutionGeometry {
     var dnnlPaddingRight: [Int64] {
         [Int64((outputHeight - 1) * strideHeight + kernelHeight - inputHeight - paddingHeight),
          Int64((outputWidth - 1) * strideWidth + kernelWidth - inputWidth - paddingWidth)]
-    }
-}
-
-/// What selects one batch-norm primitive: the NHWC data shape as oneDNN dims `[N, C, H, W]`, ε, whether the
-/// statistics are given (inference) or computed (training), and whether a ReLU is fused after it.
-struct BatchNormalizationKey: Hashable {
-    let dims: [Int]
-    let epsilon: Float
-    let globalStatistics: Bool
-    let fuseReLU: Bool
-    var channels: Int { dims[1] }
-}
-
-/// Forward and (lazily) backward batch-norm primitives for one key.
-private final class BatchNormalizationPlan {
-    let key: BatchNormalizationKey
-    private let data: MemoryDescriptor, channel: MemoryDescriptor
-    private let workspace: MemoryDescriptor?
-    private let flags: UInt32
-    private let forwardPD: dnnl_primitive_desc_t
-    let forward: dnnl_primitive_t
-    let workspaceBytes: Int
-    private var backwardPD: dnnl_primitive_desc_t?
-    private var backwardPrimitive: dnnl_primitive_t?
-    /// Receives parameter gradients nobody asked for (dγ in the first half, dβ in the second).
-    let scratch: TensorStorage
-
-    var dataMD: UnsafePointer<dnnl_memory_desc_t> { UnsafePointer(data.pointer) }
-    var channelMD: UnsafePointer<dnnl_memory_desc_t> { UnsafePointer(channel.pointer) }
-    var workspaceMD: UnsafePointer<dnnl_memory_desc_t>? { workspace.map { UnsafePointer($0.pointer) } }
-
-    init(_ key: BatchNormalizationKey, runtime: DNNLRuntime) {
-        self.key = key
-        data = MemoryDescriptor(dims: key.dims, tag: dnnl_nhwc)
-        channel = MemoryDescriptor(dims: [key.channels], tag: dnnl_x)
-        var f = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue
-        if key.globalStatistics { f |= dnnl_use_global_stats.rawValue }
-        if key.fuseReLU { f |= dnnl_fuse_norm_relu.rawValue }
-        flags = f
-        var desc = dnnl_batch_normalization_desc_t()
-        check(dnnl_batch_normalization_forward_desc_init(&desc, dnnl_forward_training, data.pointer, key.epsilon, f),
-              "batch_normalization_forward_desc_init")
-        forwardPD = withUnsafePointer(to: &desc) { runtime.primitiveDescriptor($0, hint: nil) }
-        forward = runtime.primitive(forwardPD)
-        if key.fuseReLU, let ws = dnnl_primitive_desc_query_md(forwardPD, dnnl_query_workspace_md, 0),
-           dnnl_memory_desc_get_size(ws) > 0 {
-            workspace = MemoryDescriptor(copying: ws)
-            workspaceBytes = dnnl_memory_desc_get_size(ws)
-        } else {
-            workspace = nil
-            workspaceBytes = 0
-        }
-        scratch = TensorStorage(count: 2 * key.channels)
-    }
-
-    /// The backward primitive (`dnnl_backward`: dL/dx and the parameter gradients), created on first use.
-    func backward(runtime: DNNLRuntime) -> dnnl_primitive_t {
-        if let backwardPrimitive { return backwardPrimitive }
-        var desc = dnnl_batch_normalization_desc_t()
-        check(dnnl_batch_normalization_backward_desc_init(
-            &desc, dnnl_backward, data.pointer, data.pointer, key.epsilon, flags), "batch_normalization_backward_desc_init")
-        let pd = withUnsafePointer(to: &desc) { runtime.primitiveDescriptor($0, hint: forwardPD) }
-        let p = runtime.primitive(pd)
-        backwardPD = pd
-        backwardPrimitive = p
-        return p
-    }
-
-    deinit {
-        dnnl_primitive_destroy(forward); dnnl_primitive_desc_destroy(forwardPD)
-        if let backwardPrimitive { dnnl_primitive_destroy(backwardPrimitive) }
-        if let backwardPD { dnnl_primitive_desc_destroy(backwardPD) }
     }
 }
