@@ -121,4 +121,20 @@ struct FusedKernelTests {
             #expect(relativeError(p.gradient.scalars, expected, floor: 1e-6) < 1e-4, "\(name)")
         }
     }
+
+    @Test("batch statistics stay accurate when the mean is large against the spread")
+    func batchStatisticsAccuracy() {
+        let x = Tensor(shape: [4, 8, 8, 17], scalars: randomTensor([4, 8, 8, 17], seed: 100).scalars.map { 1000 + 0.01 * $0 })
+        let (_, state) = batchNormalizationForward(x, scale: Tensor(repeating: 1, shape: [17]),
+                                                   shift: Tensor(zeros: [17]), epsilon: 1e-5,
+                                                   runningStatistics: nil, fusingReLU: false)
+        let values = x.scalars
+        for c in 0..<17 {
+            let column = stride(from: c, to: values.count, by: 17).map { Double(values[$0]) }
+            let mean = column.reduce(0, +) / Double(column.count)
+            let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(column.count)
+            #expect(abs(Double(state.mean[c]) - mean) < 1e-3)
+            #expect(abs(Double(state.variance[c]) - variance) < 1e-3 * variance, "channel \(c)")
+        }
+    }
 }

@@ -41,6 +41,7 @@ public struct PoolingGeometry: Hashable, Sendable {
 /// channel loop vectorises with selects.
 public func maxPool2dForward(_ x: Tensor, geometry g: PoolingGeometry) -> (output: Tensor, positions: Tensor) {
     precondition(x.shape == g.inputShape, "maxPool2d input \(x.shape) does not match \(g.inputShape)")
+    if g.tilesWithoutOverlap { return maxPool2dForwardTiled(x, geometry: g) }
     let c = g.channels
     var positions = Tensor(zeros: g.outputShape)
     let y = Tensor(shape: g.outputShape) { out in
@@ -96,6 +97,7 @@ public func maxPool2dForward(_ x: Tensor, geometry g: PoolingGeometry) -> (outpu
 public func maxPool2dBackward(outputGradient: Tensor, positions: Tensor, geometry g: PoolingGeometry) -> Tensor {
     precondition(outputGradient.shape == g.outputShape && positions.shape == g.outputShape,
                  "maxPool2dBackward gradient \(outputGradient.shape) does not match \(g.outputShape)")
+    if g.tilesWithoutOverlap { return maxPool2dBackwardTiled(outputGradient: outputGradient, positions: positions, geometry: g) }
     let c = g.channels
     var dx = Tensor(zeros: g.inputShape)
     outputGradient.withUnsafeBufferPointer { dyb in
@@ -180,4 +182,109 @@ public func avgPool2dBackward(outputGradient: Tensor, geometry g: PoolingGeometr
         }
     }
     return dx
+}
+
+// MARK: - Non-overlapping windows (kernel = stride, no padding: the 2x2 pooling of the models)
+
+extension PoolingGeometry {
+    /// Windows of `kernel = stride` without padding, over channels in multiples of 16: every input position
+    /// belongs to at most one window, so the backward pass writes each input gradient once instead of
+    /// zero-filling and scattering.
+    var tilesWithoutOverlap: Bool {
+        kernelHeight == strideHeight && kernelWidth == strideWidth && paddingHeight == 0 && paddingWidth == 0
+            && channels % 16 == 0
+    }
+}
+
+@inline(__always) private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always) private func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+
+/// `maxPool2dForward` for `tilesWithoutOverlap` geometries (same results, including first-maximum ties).
+private func maxPool2dForwardTiled(_ x: Tensor, geometry g: PoolingGeometry) -> (output: Tensor, positions: Tensor) {
+    let (c, kh, kw, w) = (g.channels, g.kernelHeight, g.kernelWidth, g.inputWidth)
+    var positionsOut: Tensor?
+    let y = Tensor(shape: g.outputShape) { out in
+        positionsOut = Tensor(shape: g.outputShape) { pos in
+            x.withUnsafeBufferPointer { xb in
+                let xp = xb.baseAddress!, yp = out.baseAddress!, pp = pos.baseAddress!
+                for n in 0..<g.batch {
+                    for oh in 0..<g.outputHeight {
+                        for ow in 0..<g.outputWidth {
+                            let o = ((n * g.outputHeight + oh) * g.outputWidth + ow) * c
+                            let base = ((n * g.inputHeight + oh * kh) * w + ow * kw) * c
+                            var j = 0
+                            while j < c {
+                                var best = load16(xp + base + j)
+                                var position = SIMD16<Float>(repeating: 0)
+                                for a in 0..<kh {
+                                    for b in 0..<kw where a != 0 || b != 0 {
+                                        let v = load16(xp + base + (a * w + b) * c + j)
+                                        let larger = v .> best
+                                        best.replace(with: v, where: larger)
+                                        position.replace(with: Float(a * kw + b), where: larger)
+                                    }
+                                }
+                                store16(best, yp + o + j)
+                                store16(position, pp + o + j)
+                                j += 16
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (y, positionsOut!)
+}
+
+/// `maxPool2dBackward` for `tilesWithoutOverlap` geometries: every input gradient is written exactly once
+/// (the window's maximum gets the output gradient, the rest of the window and uncovered borders get 0).
+private func maxPool2dBackwardTiled(outputGradient: Tensor, positions: Tensor, geometry g: PoolingGeometry) -> Tensor {
+    let (c, kh, kw, w) = (g.channels, g.kernelHeight, g.kernelWidth, g.inputWidth)
+    let coveredHeight = g.outputHeight * kh, coveredWidth = g.outputWidth * kw
+    return Tensor(shape: g.inputShape) { dx in
+        outputGradient.withUnsafeBufferPointer { dyb in
+            positions.withUnsafeBufferPointer { pb in
+                let dyp = dyb.baseAddress!, pp = pb.baseAddress!, dxp = dx.baseAddress!
+                let zero = SIMD16<Float>(repeating: 0)
+                for n in 0..<g.batch {
+                    for oh in 0..<g.outputHeight {
+                        for ow in 0..<g.outputWidth {
+                            let o = ((n * g.outputHeight + oh) * g.outputWidth + ow) * c
+                            let base = ((n * g.inputHeight + oh * kh) * w + ow * kw) * c
+                            var j = 0
+                            while j < c {
+                                let d = load16(dyp + o + j), p = load16(pp + o + j)
+                                for a in 0..<kh {
+                                    for b in 0..<kw {
+                                        var v = d
+                                        v.replace(with: zero, where: p .!= SIMD16<Float>(repeating: Float(a * kw + b)))
+                                        store16(v, dxp + base + (a * w + b) * c + j)
+                                    }
+                                }
+                                j += 16
+                            }
+                        }
+                        // Columns right of the last window.
+                        if coveredWidth < w {
+                            for a in 0..<kh {
+                                let row = ((n * g.inputHeight + oh * kh + a) * w + coveredWidth) * c
+                                (dxp + row).initialize(repeating: 0, count: (w - coveredWidth) * c)
+                            }
+                        }
+                    }
+                    // Rows below the last window.
+                    if coveredHeight < g.inputHeight {
+                        let row = (n * g.inputHeight + coveredHeight) * w * c
+                        (dxp + row).initialize(repeating: 0, count: (g.inputHeight - coveredHeight) * w * c)
+                    }
+                }
+            }
+        }
+    }
 }
