@@ -63,6 +63,24 @@ func benchModel(_ name: String, _ model: any Layer, inputShape: [Int], repeats: 
 }
 
 switch mode {
+case "trace":
+    // Per-call times of the first train steps, PGD steps and inferences in a fresh process, to see how long
+    // the warm-up really is (primitive creation and JIT, buffer pool filling, page faults).
+    var rng = SplitMix64(seed: 1)
+    let model = SmallCNN(inputChannels: 1, classCount: 10, using: &rng)
+    let x = Tensor(uniform: 0...1, shape: [128, 28, 28, 1], using: &rng)
+    let labels = (0..<128).map { $0 % 10 }
+    let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
+    func ms(_ body: () -> Void) -> String { let t0 = monotonicSeconds(); body(); return format((monotonicSeconds() - t0) * 1e3, width: 6) }
+    print("train:", (0..<10).map { _ in ms {
+        model.setTraining(true); model.zeroGradients()
+        _ = model.backward(softmaxCrossEntropy(logits: model(x), labels: labels).gradient, needsInputGradient: false)
+        optimizer.step(model.parameters)
+    } }.joined(separator: " "))
+    model.setTraining(false); model.setRequiresGradient(false)
+    print("pgd:  ", (0..<10).map { _ in ms { _ = model.backward(softmaxCrossEntropy(logits: model(x), labels: labels).gradient) } }
+        .joined(separator: " "))
+    print("infer:", (0..<10).map { _ in ms { _ = model(x) } }.joined(separator: " "))
 case "profile":
     for (channels, size) in [(1, 28), (3, 32)] {
         var rng = SplitMix64(seed: 1)
