@@ -1,4 +1,7 @@
 import CloakNN
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // cloak-bench-engine: times Cloak's engine on the benchmark rows of BENCHMARKS.md.
 //   cloak-bench-engine [table] [--models small1,small3,resnet] [--small-only]
@@ -9,6 +12,13 @@ import CloakNN
 
 let arguments = CommandLine.arguments
 let mode = arguments.count > 1 && !arguments[1].hasPrefix("--") ? arguments[1] : "table"
+
+/// CPU time of the whole process (all threads), for comparisons on a loaded machine.
+func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
 
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
 
@@ -81,6 +91,27 @@ case "trace":
     print("pgd:  ", (0..<10).map { _ in ms { _ = model.backward(softmaxCrossEntropy(logits: model(x), labels: labels).gradient) } }
         .joined(separator: " "))
     print("infer:", (0..<10).map { _ in ms { _ = model(x) } }.joined(separator: " "))
+case "first-conv":
+    // Times of the first convolution's passes (3 -> 64 and 1 -> 64 channels, 3x3, batch 128).
+    for (channels, size) in [(1, 28), (3, 32)] {
+        let g = ConvolutionGeometry(batch: 128, inputHeight: size, inputWidth: size, inputChannels: channels,
+                                    outputChannels: 64, kernelHeight: 3, kernelWidth: 3, paddingHeight: 1,
+                                    paddingWidth: 1, hasBias: true)
+        var rng = SplitMix64(seed: 1)
+        let x = Tensor(uniform: 0...1, shape: g.inputShape, using: &rng)
+        let w = Tensor(uniform: -1...1, shape: g.weightShape, using: &rng), b = Tensor(zeros: [64])
+        let dy = Tensor(uniform: -1...1, shape: g.outputShape, using: &rng)
+        var dw = Tensor(zeros: g.weightShape), db: Tensor? = Tensor(zeros: [64])
+        let fwd = timed(repeats: 15) { _ = conv2dForward(x, weight: w, bias: b, geometry: g) }
+        let cpu0 = processCPUSeconds()
+        let bwdW = timed(repeats: 15) {
+            conv2dBackwardParameters(input: x, outputGradient: dy, geometry: g, weightGradient: &dw, biasGradient: &db)
+        }
+        print("  weight gradient: \(format((processCPUSeconds() - cpu0) / 17 * 1e3, width: 1)) ms CPU per call")
+        let bwdD = timed(repeats: 15) { _ = conv2dBackwardInput(dy, weight: w, geometry: g) }
+        print("\(channels)x\(size)x\(size) first conv: forward \(format(fwd * 1e3, width: 1)) ms, "
+              + "weight gradient \(format(bwdW * 1e3, width: 1)) ms, input gradient \(format(bwdD * 1e3, width: 1)) ms")
+    }
 case "profile":
     for (channels, size) in [(1, 28), (3, 32)] {
         var rng = SplitMix64(seed: 1)

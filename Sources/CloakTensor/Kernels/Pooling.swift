@@ -218,6 +218,25 @@ private func maxPool2dForwardTiled(_ x: Tensor, geometry g: PoolingGeometry) -> 
                             let o = ((n * g.outputHeight + oh) * g.outputWidth + ow) * c
                             let base = ((n * g.inputHeight + oh * kh) * w + ow * kw) * c
                             var j = 0
+                            if kh == 2 && kw == 2 {
+                                // The common 2x2 case, unrolled: the later of two equal values never wins.
+                                let one = SIMD16<Float>(repeating: 1), two = SIMD16<Float>(repeating: 2)
+                                let three = SIMD16<Float>(repeating: 3)
+                                while j < c {
+                                    let p00 = xp + base + j, p10 = p00 + w * c
+                                    let v00 = load16(p00), v01 = load16(p00 + c), v10 = load16(p10), v11 = load16(p10 + c)
+                                    var best = v00, position = SIMD16<Float>(repeating: 0)
+                                    var larger = v01 .> best
+                                    best.replace(with: v01, where: larger); position.replace(with: one, where: larger)
+                                    larger = v10 .> best
+                                    best.replace(with: v10, where: larger); position.replace(with: two, where: larger)
+                                    larger = v11 .> best
+                                    best.replace(with: v11, where: larger); position.replace(with: three, where: larger)
+                                    store16(best, yp + o + j)
+                                    store16(position, pp + o + j)
+                                    j += 16
+                                }
+                            }
                             while j < c {
                                 var best = load16(xp + base + j)
                                 var position = SIMD16<Float>(repeating: 0)
@@ -258,6 +277,19 @@ private func maxPool2dBackwardTiled(outputGradient: Tensor, positions: Tensor, g
                             let o = ((n * g.outputHeight + oh) * g.outputWidth + ow) * c
                             let base = ((n * g.inputHeight + oh * kh) * w + ow * kw) * c
                             var j = 0
+                            if kh == 2 && kw == 2 {
+                                let zero = SIMD16<Float>(repeating: 0), one = SIMD16<Float>(repeating: 1)
+                                let two = SIMD16<Float>(repeating: 2), three = SIMD16<Float>(repeating: 3)
+                                while j < c {
+                                    let d = load16(dyp + o + j), p = load16(pp + o + j)
+                                    let q00 = dxp + base + j, q10 = q00 + w * c
+                                    var v = d; v.replace(with: zero, where: p .!= zero); store16(v, q00)
+                                    v = d; v.replace(with: zero, where: p .!= one); store16(v, q00 + c)
+                                    v = d; v.replace(with: zero, where: p .!= two); store16(v, q10)
+                                    v = d; v.replace(with: zero, where: p .!= three); store16(v, q10 + c)
+                                    j += 16
+                                }
+                            }
                             while j < c {
                                 let d = load16(dyp + o + j), p = load16(pp + o + j)
                                 for a in 0..<kh {
