@@ -73,13 +73,16 @@ class ResNet18(nn.Module):
 
 
 def median_time(fn, warm, reps):
+    """Median wall seconds and mean process CPU seconds (all threads) per call, after `warm` calls."""
     for _ in range(warm):
         fn()
     ts = []
+    c0 = time.process_time()
     for _ in range(reps):
         t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
+    cpu = (time.process_time() - c0) / reps
     ts.sort()
-    return ts[len(ts) // 2]
+    return ts[len(ts) // 2], cpu
 
 
 def torch_rows(name, make, shape, reps, with_inference=True):
@@ -111,10 +114,10 @@ def torch_rows(name, make, shape, reps, with_inference=True):
         if with_inference:
             with torch.no_grad():
                 times["inference"] = median_time(lambda: model(x), 2, reps)
-        for k, v in times.items():
+        for k, (v, cpu) in times.items():
             key = f"{name} {k}"
             if key not in best or v < best[key][0]:
-                best[key] = (v, layout)
+                best[key] = (v, layout, cpu)
     return best
 
 
@@ -128,7 +131,11 @@ MODELS = {
 def cloak_rows(binary, model, env):
     out = subprocess.run([binary, "table", "--models", model], env=env, check=True, capture_output=True,
                          text=True).stdout
-    return {line.split("\t")[0]: float(line.split("\t")[1]) / 1e3 for line in out.strip().splitlines()}
+    rows = {}
+    for line in out.strip().splitlines():
+        name, wall, cpu = line.split("\t")
+        rows[name] = (float(wall) / 1e3, float(cpu) / 1e3)
+    return rows
 
 
 def median(xs):
@@ -146,7 +153,7 @@ def main():
     # so a cold start or a burst of load from other processes cannot decide a ratio on its own. Each side warms
     # up the same way (2 untimed calls per row) and reports the median of its timed calls; the table shows the
     # median over rounds and the range of the per-round ratios.
-    cloak, pytorch, layouts, ratios = {}, {}, {}, {}
+    cloak, pytorch, layouts, ratios, cloak_cpu, pytorch_cpu = {}, {}, {}, {}, {}, {}
     loads = [os.getloadavg()[0]]
     started = time.time()
     for r in range(rounds):
@@ -155,10 +162,12 @@ def main():
             got = {}
             for side in order:
                 got[side] = cloak_rows(binary, m, env) if side == "cloak" else MODELS[m]()
-            for row, t in got["cloak"].items():
+            for row, (t, cpu) in got["cloak"].items():
                 if row not in got["torch"]:
                     continue
-                pt, layout = got["torch"][row]
+                pt, layout, pcpu = got["torch"][row]
+                cloak_cpu.setdefault(row, []).append(cpu)
+                pytorch_cpu.setdefault(row, []).append(pcpu)
                 cloak.setdefault(row, []).append(t)
                 pytorch.setdefault(row, []).append(pt)
                 layouts.setdefault(row, []).append(layout)
@@ -171,14 +180,20 @@ def main():
           f"{time.strftime('%Y-%m-%d')}, oneDNN via Debian libdnnl 2.6.3; {rounds} interleaved rounds, "
           f"1-min load average {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} CPUs")
     print()
-    print("| row | Cloak ms | Cloak img/s | PyTorch ms (layout) | PyTorch img/s | ratio | per-round ratios |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("Wall: median over rounds of each round's median step time. Ratio = PyTorch wall / Cloak wall (> 1: Cloak "
+          "faster). CPU: mean process CPU time per step over both threads (median over rounds), which waiting for a "
+          "busy core does not inflate.")
+    print()
+    print("| row | Cloak ms | Cloak img/s | PyTorch ms (layout) | PyTorch img/s | ratio | per-round ratios "
+          "| CPU ms Cloak / PyTorch | CPU ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in cloak:
         t, pt = median(cloak[row]), median(pytorch[row])
+        c, pc = median(cloak_cpu[row]), median(pytorch_cpu[row])
         layout = max(set(layouts[row]), key=layouts[row].count)
         spread = ", ".join(f"{x:.2f}" for x in ratios[row])
         print(f"| {row} | {t * 1e3:.1f} | {B / t:.0f} | {pt * 1e3:.1f} ({layout}) | {B / pt:.0f} | {pt / t:.2f}x | "
-              f"{spread} |")
+              f"{spread} | {c * 1e3:.0f} / {pc * 1e3:.0f} | {pc / c:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import Glibc
 // cloak-bench-engine: times Cloak's engine on the benchmark rows of BENCHMARKS.md.
 //   cloak-bench-engine [table] [--models small1,small3,resnet] [--small-only]
 //   cloak-bench-engine profile
-// `table` prints one line per row: "row<TAB>median ms"; `profile` prints per-layer SmallCNN times.
+// `table` prints one line per row: "row<TAB>median wall ms<TAB>mean CPU ms per call (all threads)"; `profile` prints per-layer SmallCNN times.
 // `make bench-engine` (bench/engine/compare.py) runs `table` once per model and round, interleaved with the
 // PyTorch rows of the same model, so that both sides see the same machine state.
 
@@ -25,11 +25,27 @@ func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 
 /// Median seconds of `body` after `warmup` calls (the same warm-up as the PyTorch side: 2 calls, which create
 /// and JIT every oneDNN primitive and fill the buffer pool).
 func timed(warmup: Int = 2, repeats: Int, _ body: () -> Void) -> Double {
-    for _ in 0..<warmup { body() }
-    return median((0..<repeats).map { _ in let t0 = monotonicSeconds(); body(); return monotonicSeconds() - t0 })
+    timedWithCPU(warmup: warmup, repeats: repeats, body).wall
 }
 
-struct Row { let name: String; let milliseconds: Double }
+/// Median wall seconds and mean process CPU seconds (all threads) per call of `body`, after `warmup` calls.
+/// CPU time is the steadier measure on a shared machine: it does not count time spent waiting for a core.
+func timedWithCPU(warmup: Int = 2, repeats: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
+    for _ in 0..<warmup { body() }
+    let cpu0 = processCPUSeconds()
+    let wall = median((0..<repeats).map { _ in let t0 = monotonicSeconds(); body(); return monotonicSeconds() - t0 })
+    return (wall, (processCPUSeconds() - cpu0) / Double(repeats))
+}
+
+struct Row {
+    let name: String
+    let milliseconds: Double
+    var cpuMilliseconds: Double = 0
+    init(name: String, milliseconds: Double) { self.name = name; self.milliseconds = milliseconds }
+    init(_ name: String, _ t: (wall: Double, cpu: Double)) {
+        self.name = name; milliseconds = t.wall * 1e3; cpuMilliseconds = t.cpu * 1e3
+    }
+}
 
 func benchModel(_ name: String, _ model: any Layer, inputShape: [Int], repeats: Int, inference: Bool = true) -> [Row] {
     var rng = SplitMix64(seed: 1)
@@ -37,7 +53,7 @@ func benchModel(_ name: String, _ model: any Layer, inputShape: [Int], repeats: 
     let labels = (0..<inputShape[0]).map { $0 % 10 }
     let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4)
     model.setRequiresGradient(true)
-    let train = timed(repeats: repeats) {
+    let train = timedWithCPU(repeats: repeats) {
         model.setTraining(true)
         model.zeroGradients()
         let loss = softmaxCrossEntropy(logits: model(x), labels: labels)
@@ -50,7 +66,7 @@ func benchModel(_ name: String, _ model: any Layer, inputShape: [Int], repeats: 
     model.setRequiresGradient(false)
     var xa = x
     let eps: Float = 8 / 255, alpha: Float = 2 / 255
-    let pgd = timed(repeats: repeats) {
+    let pgd = timedWithCPU(repeats: repeats) {
         let loss = softmaxCrossEntropy(logits: model(xa), labels: labels)
         let g = model.backward(loss.gradient)
         xa = Tensor(shape: x.shape) { out in
@@ -62,11 +78,9 @@ func benchModel(_ name: String, _ model: any Layer, inputShape: [Int], repeats: 
             } } }
         }
     }
-    var rows = [Row(name: "\(name) train step", milliseconds: train * 1e3),
-                Row(name: "\(name) PGD step", milliseconds: pgd * 1e3)]
+    var rows = [Row("\(name) train step", train), Row("\(name) PGD step", pgd)]
     if inference {
-        let t = timed(repeats: repeats) { _ = model(x) }
-        rows.append(Row(name: "\(name) inference", milliseconds: t * 1e3))
+        rows.append(Row("\(name) inference", timedWithCPU(repeats: repeats) { _ = model(x) }))
     }
     model.setRequiresGradient(true)
     return rows
@@ -91,6 +105,19 @@ case "trace":
     print("pgd:  ", (0..<10).map { _ in ms { _ = model.backward(softmaxCrossEntropy(logits: model(x), labels: labels).gradient) } }
         .joined(separator: " "))
     print("infer:", (0..<10).map { _ in ms { _ = model(x) } }.joined(separator: " "))
+    let cpu0 = processCPUSeconds(), wall0 = monotonicSeconds()
+    for _ in 0..<20 { _ = model(x) }
+    print("inference CPU time per call \(format((processCPUSeconds() - cpu0) / 20 * 1e3, width: 1)) ms, wall "
+          + "\(format((monotonicSeconds() - wall0) / 20 * 1e3, width: 1)) ms")
+    model.setTraining(true); model.setRequiresGradient(true)
+    let cpu1 = processCPUSeconds(), wall1 = monotonicSeconds()
+    for _ in 0..<10 {
+        model.zeroGradients()
+        _ = model.backward(softmaxCrossEntropy(logits: model(x), labels: labels).gradient, needsInputGradient: false)
+        optimizer.step(model.parameters)
+    }
+    print("train step CPU time per call \(format((processCPUSeconds() - cpu1) / 10 * 1e3, width: 1)) ms, wall "
+          + "\(format((monotonicSeconds() - wall1) / 10 * 1e3, width: 1)) ms")
 case "first-conv":
     // Times of the first convolution's passes (3 -> 64 and 1 -> 64 channels, 3x3, batch 128).
     for (channels, size) in [(1, 28), (3, 32)] {
@@ -149,5 +176,5 @@ default:
             fatalError("unknown model \(m) (small1, small3, resnet)")
         }
     }
-    for row in rows { print("\(row.name)\t\(format(row.milliseconds, width: 1))") }
+    for row in rows { print("\(row.name)\t\(format(row.milliseconds, width: 1))\t\(format(row.cpuMilliseconds, width: 1))") }
 }
