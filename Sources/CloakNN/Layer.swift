@@ -18,6 +18,11 @@ public protocol Layer: AnyObject {
     func forward(_ input: Tensor) -> Tensor
     /// Returns dL/dx and accumulates parameter gradients (see the gradient contract above).
     func backward(_ outputGradient: Tensor) -> Tensor
+    /// As `backward(_:)`, but with `needsInputGradient == false` the caller promises not to use the returned
+    /// dL/dx (the input is data, as in a training step), so layers may skip computing it and return zeros of the
+    /// input's shape instead. Parameter gradients are accumulated exactly as by `backward(_:)`.
+    /// The default calls `backward(_:)`; `Conv2D`, `Sequential` and the models skip the work.
+    func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor
     /// This layer's own trainable parameters under local names (`weight`, `bias`).
     var localParameters: [(name: String, parameter: Parameter)] { get }
     /// This layer's own non-trainable state under local names (`running_mean`, `running_var`).
@@ -35,6 +40,10 @@ extension Layer {
     public var children: [(name: String, layer: any Layer)] { [] }
     public func setTraining(_ isTraining: Bool) {
         for child in children { child.layer.setTraining(isTraining) }
+    }
+
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor {
+        backward(outputGradient)
     }
 
     /// Calls `forward(_:)`.

@@ -65,6 +65,16 @@ final class DNNLRuntime: @unchecked Sendable {
         weightToken: Tensor.ContentToken, inputGradient: UnsafeMutablePointer<Float>
     ) {
         lock.lock(); defer { lock.unlock() }
+        if g.usesColumnBackward {
+            // dcol = dY · W (rows: output positions, columns: (i, kh, kw)), then scatter-add into dx.
+            let dcol = TensorStorage(count: g.outputPositions * g.columnCount)
+            sgemmUnlocked(transposeA: false, transposeB: false, m: g.outputPositions, n: g.columnCount,
+                          k: g.outputChannels, alpha: 1, a: outputGradient, lda: g.outputChannels, b: weight,
+                          ldb: g.columnCount, beta: 0, c: dcol.pointer, ldc: g.columnCount)
+            columnsToImage(dcol.pointer, g, into: inputGradient)
+            counts[g, default: .init()].backwardData += 1
+            return
+        }
         let plan = plan(for: g)
         plan.prepareBackwardData(runtime: self)
         let w = plan.backwardDataWeights!.prepare(weight, token: weightToken, runtime: self)
@@ -82,6 +92,18 @@ final class DNNLRuntime: @unchecked Sendable {
         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?
     ) {
         lock.lock(); defer { lock.unlock() }
+        if g.usesColumnBackward {
+            // dW += dYᵀ · col, with col[p, (i, kh, kw)] the input patch of output position p (OIHW order).
+            let col = TensorStorage(count: g.outputPositions * g.columnCount)
+            imageToColumns(input, g, into: col.pointer)
+            sgemmUnlocked(transposeA: true, transposeB: false, m: g.outputChannels, n: g.columnCount,
+                          k: g.outputPositions, alpha: 1, a: outputGradient, lda: g.outputChannels, b: col.pointer,
+                          ldb: g.columnCount, beta: 1, c: weightGradient, ldc: g.columnCount)
+            if let biasGradient { addColumnSums(outputGradient, rows: g.outputPositions, columns: g.outputChannels,
+                                                into: biasGradient) }
+            counts[g, default: .init()].backwardWeights += 1
+            return
+        }
         let plan = plan(for: g)
         plan.prepareBackwardWeights(runtime: self)
         let bw = plan.backwardWeights!
@@ -96,7 +118,7 @@ final class DNNLRuntime: @unchecked Sendable {
         // Bring dW back to OIHW (if oneDNN chose a blocked layout), then accumulate.
         var plain = bw.diffWeights.pointer
         if let reorder = bw.toPlain {
-            execute(reorder, [arg(DNNL_ARG_FROM, bw.diffWeightsMD, bw.diffWeights.pointer),
+            executeSingleThreaded(reorder, [arg(DNNL_ARG_FROM, bw.diffWeightsMD, bw.diffWeights.pointer),
                               arg(DNNL_ARG_TO, plan.plainWeightsMD, bw.plainScratch.pointer)])
             plain = bw.plainScratch.pointer
         }
@@ -127,6 +149,15 @@ final class DNNLRuntime: @unchecked Sendable {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         lock.lock(); defer { lock.unlock() }
+        sgemmUnlocked(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                      b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    private func sgemmUnlocked(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         let ta = CChar(UInt8(ascii: transposeA ? "T" : "N")), tb = CChar(UInt8(ascii: transposeB ? "T" : "N"))
         check(dnnl_sgemm(ta, tb, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc)),
               "sgemm")
@@ -139,6 +170,17 @@ final class DNNLRuntime: @unchecked Sendable {
         check(dnnl_primitive_execute(primitive, stream, Int32(execArgs.count), execArgs), "primitive_execute")
         check(dnnl_stream_wait(stream), "stream_wait")
         for (_, m) in args { dnnl_memory_destroy(m) }
+    }
+
+    /// `execute` with OpenMP limited to the calling thread, for small memory-bound work (weight reorders of at
+    /// most a few MB). Waking the second OpenMP thread and joining it costs more than such work on a shared
+    /// machine: the weight reorders took 1-4 ms per call with 2 threads under load, about 0.1 ms alone.
+    fileprivate func executeSingleThreaded(_ primitive: dnnl_primitive_t, _ args: [(Int32, dnnl_memory_t)]) {
+        guard let set = OpenMP.setThreads, let get = OpenMP.maxThreads else { return execute(primitive, args) }
+        let previous = get()
+        if previous > 1 { set(1) }
+        execute(primitive, args)
+        if previous > 1 { set(previous) }
     }
 
     /// A memory object over caller-owned data (no copy). Destroyed by `execute`.
@@ -167,6 +209,20 @@ final class DNNLRuntime: @unchecked Sendable {
         var p: dnnl_primitive_t?
         check(dnnl_primitive_create(&p, pd), "primitive_create")
         return p!
+    }
+}
+
+/// libgomp's thread-count controls, looked up at run time (oneDNN links libgomp; no OpenMP header is needed).
+/// `omp_set_num_threads` changes the calling thread's setting only, which is the thread that runs oneDNN here.
+private enum OpenMP {
+    typealias SetThreads = @convention(c) (Int32) -> Void
+    typealias MaxThreads = @convention(c) () -> Int32
+    static let setThreads: SetThreads? = symbol("omp_set_num_threads")
+    static let maxThreads: MaxThreads? = symbol("omp_get_max_threads")
+
+    private static func symbol<T>(_ name: String) -> T? {
+        guard let handle = dlopen(nil, RTLD_NOW), let p = dlsym(handle, name) else { return nil }
+        return unsafeBitCast(p, to: T.self)
     }
 }
 
@@ -219,7 +275,7 @@ private final class PreparedWeights {
         -> UnsafePointer<Float> {
         guard let reorder, let buffer else { return weight }
         if token != newToken {
-            runtime.execute(reorder, [runtime.arg(DNNL_ARG_FROM, plainMD, weight),
+            runtime.executeSingleThreaded(reorder, [runtime.arg(DNNL_ARG_FROM, plainMD, weight),
                                       runtime.arg(DNNL_ARG_TO, md, buffer.pointer)])
             token = newToken
         }

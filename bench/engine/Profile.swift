@@ -1,22 +1,37 @@
 import CloakNN
 
 /// Per-layer forward/backward times of a purely sequential model (SmallCNN), for finding where the time goes.
+/// Runs the layers as `Sequential` does (a batch norm followed by a ReLU is one fused kernel, shown on the batch
+/// norm's line) and, in training, skips the first layer's input gradient as the train step does.
 func profileSequential(_ layers: [(name: String, layer: any Layer)], input: Tensor, labels: [Int], frozen: Bool,
                        repeats: Int = 5) {
     var forward = [Double](repeating: 0, count: layers.count), backward = forward
+    var fusedIntoPrevious = [Bool](repeating: false, count: layers.count)
+    for i in layers.indices.dropFirst() where layers[i - 1].layer is BatchNorm2D && layers[i].layer is ReLU {
+        fusedIntoPrevious[i] = true
+    }
     for r in 0..<(repeats + 1) {
         var x = input
-        for (i, l) in layers.enumerated() {
-            let t0 = monotonicSeconds(); x = l.layer.forward(x); if r > 0 { forward[i] += monotonicSeconds() - t0 }
+        for (i, l) in layers.enumerated() where !fusedIntoPrevious[i] {
+            let t0 = monotonicSeconds()
+            if let bn = l.layer as? BatchNorm2D, i + 1 < layers.count, fusedIntoPrevious[i + 1] {
+                x = bn.forward(x, fusingReLU: true)
+            } else {
+                x = l.layer.forward(x)
+            }
+            if r > 0 { forward[i] += monotonicSeconds() - t0 }
         }
         var g = softmaxCrossEntropy(logits: x, labels: labels).gradient
-        for (i, l) in layers.enumerated().reversed() {
-            let t0 = monotonicSeconds(); g = l.layer.backward(g); if r > 0 { backward[i] += monotonicSeconds() - t0 }
+        for (i, l) in layers.enumerated().reversed() where !fusedIntoPrevious[i] {
+            let t0 = monotonicSeconds()
+            g = l.layer.backward(g, needsInputGradient: frozen || i > 0)
+            if r > 0 { backward[i] += monotonicSeconds() - t0 }
         }
     }
     print("layer".padding(toLength: 34, withPad: " ", startingAt: 0) + "   fwd ms   bwd ms  (\(frozen ? "input-gradient only" : "training"))")
     for (i, l) in layers.enumerated() {
-        print(l.name.padding(toLength: 34, withPad: " ", startingAt: 0)
+        let name = fusedIntoPrevious[i] ? l.name + " (fused above)" : l.name
+        print(name.padding(toLength: 34, withPad: " ", startingAt: 0)
               + format(forward[i] / Double(repeats) * 1e3, width: 9) + format(backward[i] / Double(repeats) * 1e3, width: 9))
     }
     print("total".padding(toLength: 34, withPad: " ", startingAt: 0)

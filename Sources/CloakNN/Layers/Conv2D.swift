@@ -53,6 +53,12 @@ public final class Conv2D: Layer {
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
+        backward(outputGradient, needsInputGradient: true)
+    }
+
+    /// With `needsInputGradient == false` only the parameter gradients are computed (no backward-data
+    /// convolution) and zeros of the input's shape are returned.
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor {
         let input = cached(cachedInput, "Conv2D"), g = cached(cachedGeometry, "Conv2D")
         let needsWeight = weight.requiresGradient, needsBias = bias?.requiresGradient ?? false
         if needsWeight || needsBias {
@@ -68,6 +74,7 @@ public final class Conv2D: Layer {
             }
             if needsBias, let bias, let biasGradient { bias.gradient = biasGradient }
         }
+        guard needsInputGradient else { return Tensor(zeros: g.inputShape) }
         return conv2dBackwardInput(outputGradient, weight: weight.value, geometry: g)
     }
 }

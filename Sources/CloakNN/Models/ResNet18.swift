@@ -10,7 +10,6 @@ public final class BasicBlock: Layer {
     public let conv2: Conv2D
     public let bn2: BatchNorm2D
     public let shortcut: Sequential?
-    private let relu1 = ReLU()
     private let relu2 = ReLU()
 
     public init(inputChannels: Int, outputChannels: Int, stride: Int = 1, using generator: inout some RandomNumberGenerator) {
@@ -36,13 +35,13 @@ public final class BasicBlock: Layer {
     }
 
     public func forward(_ input: Tensor) -> Tensor {
-        let main = bn2(conv2(relu1(bn1(conv1(input)))))
+        let main = bn2(conv2(bn1.forward(conv1(input), fusingReLU: true)))
         return relu2(add(main, shortcut?(input) ?? input))
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let sumGradient = relu2.backward(outputGradient)
-        var dx = conv1.backward(bn1.backward(relu1.backward(conv2.backward(bn2.backward(sumGradient)))))
+        var dx = conv1.backward(bn1.backward(conv2.backward(bn2.backward(sumGradient))))
         accumulate(shortcut?.backward(sumGradient) ?? sumGradient, into: &dx)
         return dx
     }
@@ -59,7 +58,6 @@ public final class ResNet18: Layer {
     public let bn1 = BatchNorm2D(featureCount: 64)
     public let layers: [Sequential]
     public let linear: Linear
-    private let relu = ReLU()
     private let pool = AvgPool2D.global()
     private let flatten = Flatten()
 
@@ -84,14 +82,18 @@ public final class ResNet18: Layer {
     }
 
     public func forward(_ input: Tensor) -> Tensor {
-        var x = relu(bn1(conv1(input)))
+        var x = bn1.forward(conv1(input), fusingReLU: true)
         for stage in layers { x = stage(x) }
         return linear(flatten(pool(x)))
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
+        backward(outputGradient, needsInputGradient: true)
+    }
+
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor {
         var g = pool.backward(flatten.backward(linear.backward(outputGradient)))
         for stage in layers.reversed() { g = stage.backward(g) }
-        return conv1.backward(bn1.backward(relu.backward(g)))
+        return conv1.backward(bn1.backward(g), needsInputGradient: needsInputGradient)
     }
 }

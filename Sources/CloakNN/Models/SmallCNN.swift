@@ -38,6 +38,11 @@ public final class SmallCNN: Layer {
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        block1.backward(globalAveragePool.backward(flatten.backward(fc.backward(outputGradient))))
+        backward(outputGradient, needsInputGradient: true)
+    }
+
+    public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor {
+        block1.backward(globalAveragePool.backward(flatten.backward(fc.backward(outputGradient))),
+                        needsInputGradient: needsInputGradient)
     }
 }

@@ -82,7 +82,7 @@ public final class Trainer {
         model.zeroGradients()
         let logits = model(images)
         let loss = softmaxCrossEntropy(logits: logits, labels: labels)
-        _ = model.backward(loss.gradient)
+        _ = model.backward(loss.gradient, needsInputGradient: false)
         let parameters = model.parameters
         if let maxNorm = configuration.gradientClipNorm { clipGradientNorm(parameters, maxNorm: maxNorm) }
         optimizer.step(parameters)
