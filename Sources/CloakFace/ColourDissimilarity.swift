@@ -1,0 +1,176 @@
+import Foundation
+
+/// RGB structural dissimilarity (DSSIM) of an image against a fixed reference, with its gradient: the
+/// perceptual budget of the face cloak.
+///
+/// ```
+/// DSSIM(x) = (1 - SSIM(x, reference)) / 2
+/// SSIM     = mean over R, G, B and over window positions of
+///            (2 μx μy + C1)(2 σxy + C2) / ((μx² + μy² + C1)(σx² + σy² + C2))
+/// ```
+/// with the definition of `CloakImage.ImageMetrics.ssim`: 11x11 Gaussian window (σ 1.5, normalised),
+/// `C1 = (0.01 * 255)²`, `C2 = (0.03 * 255)²`, positions where the window fits entirely ("valid"), each
+/// channel on its own. Measured per colour channel, not on grey: a grey budget lets an optimiser hide the
+/// perturbation in colour.
+///
+/// Images are ``FloatRGBImage``s in 0...255 units (HWC), at least 11x11, all the reference's size. The
+/// gradient is exact for the float image (the window means are linear maps; their adjoint is applied).
+public struct ColourDissimilarity: Sendable {
+    public let width: Int
+    public let height: Int
+    /// Per channel (planar): the reference, and its window mean and second moment (centred at 128).
+    private let reference: [[Float]]
+    private let referenceMean: [[Float]]
+    private let referenceSecondMoment: [[Float]]
+
+    static let windowSize = 11
+    static let kernel: [Float] = {
+        let raw = (0..<windowSize).map { i -> Double in
+            let d = Double(i - windowSize / 2)
+            return exp(-d * d / (2 * 1.5 * 1.5))
+        }
+        let total = raw.reduce(0, +)
+        return raw.map { Float($0 / total) }
+    }()
+    static let c1: Float = (0.01 * 255) * (0.01 * 255)
+    static let c2: Float = (0.03 * 255) * (0.03 * 255)
+    /// Values are centred before taking second moments so float32 keeps the small variances.
+    static let centre: Float = 128
+
+    public init(reference: FloatRGBImage) {
+        precondition(reference.width >= Self.windowSize && reference.height >= Self.windowSize,
+                     "ColourDissimilarity needs at least 11x11 pixels, got \(reference.width)x\(reference.height)")
+        width = reference.width
+        height = reference.height
+        let planes = Self.planes(of: reference)
+        self.reference = planes
+        referenceMean = planes.map { Self.filter($0, reference.width, reference.height) }
+        referenceSecondMoment = planes.map { p in Self.filter(p.map { $0 * $0 }, reference.width, reference.height) }
+    }
+
+    /// DSSIM of `image` against the reference (0 when equal).
+    public func dissimilarity(_ image: FloatRGBImage) -> Double {
+        evaluate(image, gradient: false).dssim
+    }
+
+    /// DSSIM of `image` and its gradient with respect to `image` (HWC, the image's size).
+    public func dissimilarityAndGradient(_ image: FloatRGBImage) -> (dssim: Double, gradient: FloatRGBImage) {
+        let r = evaluate(image, gradient: true)
+        return (r.dssim, r.gradient!)
+    }
+
+    private func evaluate(_ image: FloatRGBImage, gradient wantsGradient: Bool) -> (dssim: Double, gradient: FloatRGBImage?) {
+        precondition(image.width == width && image.height == height,
+                     "ColourDissimilarity: image \(image.width)x\(image.height) differs from the reference \(width)x\(height)")
+        let ow = width - Self.windowSize + 1, oh = height - Self.windowSize + 1
+        let positions = ow * oh
+        // dSSIM_mean/d(map) weight of one position; DSSIM = (1 - SSIM) / 2.
+        let weight = -0.5 / Float(3 * positions)
+        let planes = Self.planes(of: image)
+        var total = 0.0
+        var gradientPlanes: [[Float]] = []
+        for c in 0..<3 {
+            let x = planes[c], y = reference[c]
+            let mx = Self.filter(x, width, height)
+            let exx = Self.filter(x.map { $0 * $0 }, width, height)
+            let exy = Self.filter(zip(x, y).map { $0 * $1 }, width, height)
+            let my = referenceMean[c], eyy = referenceSecondMoment[c]
+            var dMean = [Float](repeating: 0, count: wantsGradient ? positions : 0)
+            var dXX = dMean, dXY = dMean
+            var sum = 0.0
+            for p in 0..<positions {
+                let ux = mx[p] + Self.centre, uy = my[p] + Self.centre
+                let vx = exx[p] - mx[p] * mx[p], vy = eyy[p] - my[p] * my[p], cxy = exy[p] - mx[p] * my[p]
+                let a1 = 2 * ux * uy + Self.c1, a2 = 2 * cxy + Self.c2
+                let b1 = ux * ux + uy * uy + Self.c1, b2 = vx + vy + Self.c2
+                let s = a1 * a2 / (b1 * b2)
+                sum += Double(s)
+                guard wantsGradient else { continue }
+                // S as a function of the window statistics of x: μx (mx), E[x²] (exx), E[xy] (exy).
+                let inv = 1 / (b1 * b2)
+                let dSdMean = 2 * uy * a2 * inv - 2 * my[p] * a1 * inv - s * 2 * ux / b1 + s * 2 * mx[p] / b2
+                dMean[p] = weight * dSdMean
+                dXX[p] = weight * (-s / b2)
+                dXY[p] = weight * 2 * a1 * inv
+            }
+            total += sum
+            guard wantsGradient else { continue }
+            let gMean = Self.filterAdjoint(dMean, width, height)
+            let gXX = Self.filterAdjoint(dXX, width, height)
+            let gXY = Self.filterAdjoint(dXY, width, height)
+            gradientPlanes.append((0..<(width * height)).map { i in gMean[i] + 2 * x[i] * gXX[i] + y[i] * gXY[i] })
+        }
+        let dssim = (1 - total / Double(3 * positions)) / 2
+        guard wantsGradient else { return (dssim, nil) }
+        var values = [Float](repeating: 0, count: width * height * 3)
+        for i in 0..<(width * height) {
+            for c in 0..<3 { values[3 * i + c] = gradientPlanes[c][i] }
+        }
+        return (dssim, FloatRGBImage(width: width, height: height, values: values))
+    }
+
+    /// Planar channels, centred at 128.
+    private static func planes(of image: FloatRGBImage) -> [[Float]] {
+        let n = image.width * image.height
+        return (0..<3).map { c in (0..<n).map { image.values[3 * $0 + c] - centre } }
+    }
+
+    /// Separable "valid" Gaussian filtering: `(w - 10) x (h - 10)` row-major.
+    static func filter(_ p: [Float], _ w: Int, _ h: Int) -> [Float] {
+        let k = kernel, n = windowSize, ow = w - n + 1, oh = h - n + 1
+        var rows = [Float](repeating: 0, count: ow * h)
+        var out = [Float](repeating: 0, count: ow * oh)
+        p.withUnsafeBufferPointer { src in
+            rows.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<h {
+                    let s = y * w, d = y * ow
+                    for x in 0..<ow {
+                        var acc: Float = 0
+                        for j in 0..<n { acc += k[j] * src[s + x + j] }
+                        dst[d + x] = acc
+                    }
+                }
+            }
+            rows.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for y in 0..<oh {
+                        for j in 0..<n {
+                            let kj = k[j], s = (y + j) * ow, d = y * ow
+                            for x in 0..<ow { dst[d + x] += kj * src[s + x] }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Transpose of ``filter(_:_:_:)``: a `(w - 10) x (h - 10)` map scattered back to `w x h`.
+    static func filterAdjoint(_ g: [Float], _ w: Int, _ h: Int) -> [Float] {
+        let k = kernel, n = windowSize, ow = w - n + 1, oh = h - n + 1
+        var rows = [Float](repeating: 0, count: ow * h)
+        var out = [Float](repeating: 0, count: w * h)
+        g.withUnsafeBufferPointer { src in
+            rows.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<oh {
+                    for j in 0..<n {
+                        let kj = k[j], s = y * ow, d = (y + j) * ow
+                        for x in 0..<ow { dst[d + x] += kj * src[s + x] }
+                    }
+                }
+            }
+        }
+        rows.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<h {
+                    let s = y * ow, d = y * w
+                    for x in 0..<ow {
+                        let v = src[s + x]
+                        for j in 0..<n { dst[d + x + j] += k[j] * v }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
