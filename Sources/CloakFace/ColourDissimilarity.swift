@@ -120,25 +120,19 @@ public struct ColourDissimilarity: Sendable {
         let k = kernel, n = windowSize, ow = w - n + 1, oh = h - n + 1
         var rows = [Float](repeating: 0, count: ow * h)
         var out = [Float](repeating: 0, count: ow * oh)
-        p.withUnsafeBufferPointer { src in
-            rows.withUnsafeMutableBufferPointer { dst in
+        p.withUnsafeBufferPointer { source in
+            rows.withUnsafeMutableBufferPointer { target in
+                let src = source.baseAddress!, dst = target.baseAddress!
                 for y in 0..<h {
-                    let s = y * w, d = y * ow
-                    for x in 0..<ow {
-                        var acc: Float = 0
-                        for j in 0..<n { acc += k[j] * src[s + x + j] }
-                        dst[d + x] = acc
-                    }
+                    for j in 0..<n { multiplyAdd(dst + y * ow, src + y * w + j, k[j], ow) }
                 }
             }
-            rows.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    for y in 0..<oh {
-                        for j in 0..<n {
-                            let kj = k[j], s = (y + j) * ow, d = y * ow
-                            for x in 0..<ow { dst[d + x] += kj * src[s + x] }
-                        }
-                    }
+        }
+        rows.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                let src = source.baseAddress!, dst = target.baseAddress!
+                for y in 0..<oh {
+                    for j in 0..<n { multiplyAdd(dst + y * ow, src + (y + j) * ow, k[j], ow) }
                 }
             }
         }
@@ -150,27 +144,41 @@ public struct ColourDissimilarity: Sendable {
         let k = kernel, n = windowSize, ow = w - n + 1, oh = h - n + 1
         var rows = [Float](repeating: 0, count: ow * h)
         var out = [Float](repeating: 0, count: w * h)
-        g.withUnsafeBufferPointer { src in
-            rows.withUnsafeMutableBufferPointer { dst in
+        g.withUnsafeBufferPointer { source in
+            rows.withUnsafeMutableBufferPointer { target in
+                let src = source.baseAddress!, dst = target.baseAddress!
                 for y in 0..<oh {
-                    for j in 0..<n {
-                        let kj = k[j], s = y * ow, d = (y + j) * ow
-                        for x in 0..<ow { dst[d + x] += kj * src[s + x] }
-                    }
+                    for j in 0..<n { multiplyAdd(dst + (y + j) * ow, src + y * ow, k[j], ow) }
                 }
             }
         }
-        rows.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
+        rows.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                let src = source.baseAddress!, dst = target.baseAddress!
                 for y in 0..<h {
-                    let s = y * ow, d = y * w
-                    for x in 0..<ow {
-                        let v = src[s + x]
-                        for j in 0..<n { dst[d + x + j] += k[j] * v }
-                    }
+                    for j in 0..<n { multiplyAdd(dst + y * w + j, src + y * ow, k[j], ow) }
                 }
             }
         }
         return out
+    }
+
+    /// `dst[i] += k * src[i]` for `i < count`, eight lanes at a time.
+    @inline(__always)
+    private static func multiplyAdd(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ k: Float, _ count: Int) {
+        var i = 0
+        let kv = SIMD8<Float>(repeating: k)
+        let rawDst = UnsafeMutableRawPointer(dst), rawSrc = UnsafeRawPointer(src)
+        while i &+ 8 <= count {
+            let offset = i &* 4
+            let d = rawDst.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            let s = rawSrc.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            rawDst.storeBytes(of: d + kv * s, toByteOffset: offset, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        while i < count {
+            dst[i] += k * src[i]
+            i &+= 1
+        }
     }
 }
