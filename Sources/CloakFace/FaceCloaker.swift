@@ -15,7 +15,7 @@ import Foundation
 /// (shift, scale, rotation; a fresh set each step: expectation over the misalignments another tracker's
 /// detector makes); `e` is the face's own descriptor (untargeted: maximise) or the target (targeted:
 /// minimise). The penalty weight `w` doubles while DSSIM exceeds the budget and halves while it is below
-/// 80 % of it. Adam in pixel units. The best iterate within budget is kept (not the last), rounded to
+/// 80 % of it. Adam in pixel units, its learning rate decaying along a half cosine. The best iterate within budget is kept (not the last), rounded to
 /// 8 bits within the cap, and shrunk if rounding pushed its DSSIM over the budget.
 ///
 /// The result is measured as a tracker would see it: faces re-detected on the cloaked photo, fresh
@@ -67,12 +67,15 @@ public final class FaceCloaker {
         let measured = measure(original: photo, cloaked: output, faces: faces, objective: objective)
         let cloakedFaces = faces.indices.map { i -> CloakedFace in
             let region = results[i].region
-            let before = FaceChipExtractor.crop(photo, region), after = FaceChipExtractor.crop(output, region)
-            let dssim = region.width >= ColourDissimilarity.windowSize && region.height >= ColourDissimilarity.windowSize
-                ? ColourDissimilarity(reference: FloatRGBImage(before)).dissimilarity(FloatRGBImage(after)) : 0
+            var dssim = 0.0, change = 0
+            if region.width >= ColourDissimilarity.windowSize && region.height >= ColourDissimilarity.windowSize {
+                let before = FaceChipExtractor.crop(photo, region), after = FaceChipExtractor.crop(output, region)
+                dssim = ColourDissimilarity(reference: FloatRGBImage(before)).dissimilarity(FloatRGBImage(after))
+                change = ImageMetrics.linf(before, after)
+            }
             return CloakedFace(box: faces[i].detection.box, region: region, embeddingShift: measured[i].shift,
                                redetected: measured[i].redetected, targetDistance: measured[i].targetDistance,
-                               dissimilarity: dssim, maximumChange: ImageMetrics.linf(before, after),
+                               dissimilarity: dssim, maximumChange: change,
                                seconds: results[i].seconds, trace: results[i].trace)
         }
         return CloakedPhoto(image: output, faces: cloakedFaces, psnr: ImageMetrics.psnr(photo, output),
@@ -160,6 +163,9 @@ public final class FaceCloaker {
             }
             if currentDSSIM > budget { penaltyWeight = min(penaltyWeight * 2, 1e4) }
             else if currentDSSIM < 0.8 * budget { penaltyWeight = max(penaltyWeight / 2, 0.25) }
+            let progress = settings.steps > 1 ? Float(step) / Float(settings.steps - 1) : 0
+            let fraction = settings.finalLearningRateFraction
+            adam.learningRate = settings.learningRate * (fraction + (1 - fraction) * (1 + cos(.pi * progress)) / 2)
             adam.step(&x.values, gradient: total)
             for i in x.values.indices { x.values[i] = min(max(x.values[i], lower[i]), upper[i]) }
         }

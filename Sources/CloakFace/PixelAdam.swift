@@ -6,7 +6,8 @@ import Foundation
 /// `m̂ = m / (1 - β1^t)`, `v̂ = v / (1 - β2^t)`; β1 0.9, β2 0.999, ε 1e-8. In pixel units, the first step
 /// moves every value by about `lr`.
 struct AdamState {
-    let learningRate: Float
+    /// Step size; may change between steps (a schedule).
+    var learningRate: Float
     let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
     private var m: [Float]
     private var v: [Float]

@@ -18,7 +18,12 @@ final class CloakMeasurementRun: XCTestCase {
         let output = environment["CLOAK_FACE_MEASURE_OUT"]
         let finder = FaceFinder(detector: try FaceTestData.detector(), predictor: try FaceTestData.predictor())
         let embedder = try EmbedderTestData.embedder()
-        let cloaker = FaceCloaker(embedder: embedder, finder: finder, settings: mode.settings(seed: 1))
+        var settings = mode.settings(seed: 1)
+        // Tuning knobs: CLOAK_FACE_LEARNING_RATE, CLOAK_FACE_FINAL_LR_FRACTION.
+        if let lr = environment["CLOAK_FACE_LEARNING_RATE"].flatMap(Float.init) { settings.learningRate = lr }
+        if let f = environment["CLOAK_FACE_FINAL_LR_FRACTION"].flatMap(Float.init) { settings.finalLearningRateFraction = f }
+        print("settings: \(settings)")
+        let cloaker = FaceCloaker(embedder: embedder, finder: finder, settings: settings)
         print("| photo | size | face | shift | after q85 | after q75 | best jittered | face DSSIM | PSNR dB | SSIM | L-inf | s/face |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for golden in FaceTestData.goldens.images {
