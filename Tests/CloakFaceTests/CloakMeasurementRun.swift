@@ -24,7 +24,7 @@ final class CloakMeasurementRun: XCTestCase {
         if let f = environment["CLOAK_FACE_FINAL_LR_FRACTION"].flatMap(Float.init) { settings.finalLearningRateFraction = f }
         print("settings: \(settings)")
         let cloaker = FaceCloaker(embedder: embedder, finder: finder, settings: settings)
-        print("| photo | size | face | shift | after q85 | after q75 | best jittered | face DSSIM | PSNR dB | SSIM | L-inf | s/face |")
+        print("| photo | size | face | shift | after q85 | after q75 | max jittered | face DSSIM | PSNR dB | SSIM | L-inf | s/face |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for golden in FaceTestData.goldens.images {
             let photo = try FaceTestData.photo(golden.file)
