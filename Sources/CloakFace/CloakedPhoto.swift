@@ -48,3 +48,18 @@ public struct CloakStep: Sendable, Equatable {
     /// RGB DSSIM of the perturbed region (float, before rounding).
     public var dissimilarity: Double
 }
+
+/// Where ``FaceCloaker/cloak(_:faces:objective:progress:)`` is: `step` of `stepCount` optimisation steps done
+/// on face `face` (0-based) of `faceCount`.
+public struct CloakProgress: Sendable, Equatable {
+    public var face: Int
+    public var faceCount: Int
+    public var step: Int
+    public var stepCount: Int
+
+    /// Fraction of the photo's optimisation done, 0...1.
+    public var fractionDone: Double {
+        guard faceCount > 0, stepCount > 0 else { return 1 }
+        return (Double(face) + Double(step) / Double(stepCount)) / Double(faceCount)
+    }
+}

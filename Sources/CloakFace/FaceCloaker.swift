@@ -40,7 +40,9 @@ public final class FaceCloaker {
     ///   - photo: the upright photo (EXIF orientation applied), full resolution.
     ///   - faces: the faces to cloak; may be empty (the photo is returned unchanged).
     ///   - objective: untargeted (default) or toward a target descriptor.
-    public func cloak(_ photo: RGBImage, faces: [DetectedFace], objective: CloakObjective = .untargeted) -> CloakedPhoto {
+    ///   - progress: called after every optimisation step of every face (for progress bars and ETAs).
+    public func cloak(_ photo: RGBImage, faces: [DetectedFace], objective: CloakObjective = .untargeted,
+                      progress: ((CloakProgress) -> Void)? = nil) -> CloakedPhoto {
         let start = Date()
         if case .targeted(let t) = objective {
             precondition(t.count == embedder.descriptorLength,
@@ -60,7 +62,9 @@ public final class FaceCloaker {
                 original: FloatRGBImage(FaceChipExtractor.crop(photo, region)),
                 start: FloatRGBImage(FaceChipExtractor.crop(output, region)),
                 landmarks: face.landmarks.map { FacePoint(x: $0.x - Double(region.left), y: $0.y - Double(region.top)) },
-                objective: objective, generator: &generator)
+                objective: objective, generator: &generator) { step in
+                    progress?(CloakProgress(face: index, faceCount: faces.count, step: step, stepCount: self.settings.steps))
+                }
             Self.paste(pixels, into: &output, at: region)
             results.append((region, Date().timeIntervalSince(faceStart), trace))
         }
@@ -97,7 +101,7 @@ public final class FaceCloaker {
     /// the current pixels (earlier faces may have changed some), `landmarks` in region coordinates.
     /// Returns the kept 8-bit pixels of the region and the trace.
     func optimise(original: FloatRGBImage, start: FloatRGBImage, landmarks: [FacePoint], objective: CloakObjective,
-                  generator: inout SplitMix64) -> (FloatRGBImage, [CloakStep]) {
+                  generator: inout SplitMix64, stepDone: (Int) -> Void = { _ in }) -> (FloatRGBImage, [CloakStep]) {
         let (w, h) = (original.width, original.height)
         let cap = Float(settings.maximumChange), budget = settings.dissimilarityBudget
         let lower = original.values.map { max($0 - cap, 0) }, upper = original.values.map { min($0 + cap, 255) }
@@ -168,6 +172,7 @@ public final class FaceCloaker {
             adam.learningRate = settings.learningRate * (fraction + (1 - fraction) * (1 + cos(.pi * progress)) / 2)
             adam.step(&x.values, gradient: total)
             for i in x.values.indices { x.values[i] = min(max(x.values[i], lower[i]), upper[i]) }
+            stepDone(step + 1)
         }
         let kept = best?.x ?? start
         return (rounded(kept, original: original, dssim: dssim), trace)

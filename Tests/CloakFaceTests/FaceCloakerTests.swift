@@ -56,7 +56,11 @@ final class FaceCloakerTests: XCTestCase {
         let photo = try FaceTestData.photo(Self.photoFile)
         let a = try cloaker(steps: 2, seed: 5), b = try cloaker(steps: 2, seed: 5)
         let faces = a.finder.faces(in: photo)
-        let first = a.cloak(photo, faces: faces), second = b.cloak(photo, faces: faces)
+        var reports: [CloakProgress] = []
+        let first = a.cloak(photo, faces: faces) { reports.append($0) }
+        let second = b.cloak(photo, faces: faces)
+        XCTAssertEqual(reports.map(\.step), [1, 2])
+        XCTAssertEqual(reports.last?.fractionDone, 1)
         XCTAssertEqual(first.image, second.image)
         XCTAssertEqual(first.faces.map(\.trace), second.faces.map(\.trace))
         let other = try cloaker(steps: 2, seed: 6).cloak(photo, faces: faces)
