@@ -35,6 +35,8 @@ public final class FaceCloaker {
     }
 
     /// Cloaks every face of `faces` (as ``FaceFinder/faces(in:)`` found them on `photo`), one after another.
+    /// Where face regions overlap, the earlier face owns the overlap: a later face starts from the earlier
+    /// face's pixels there and may not change them, so every face's region stays within its budget.
     ///
     /// - Parameters:
     ///   - photo: the upright photo (EXIF orientation applied), full resolution.
@@ -62,6 +64,10 @@ public final class FaceCloaker {
                 original: FloatRGBImage(FaceChipExtractor.crop(photo, region)),
                 start: FloatRGBImage(FaceChipExtractor.crop(output, region)),
                 landmarks: face.landmarks.map { FacePoint(x: $0.x - Double(region.left), y: $0.y - Double(region.top)) },
+                frozen: results.map(\.region).map { earlier in
+                    FaceBox(left: earlier.left - region.left, top: earlier.top - region.top,
+                            right: earlier.right - region.left, bottom: earlier.bottom - region.top)
+                },
                 objective: objective, generator: &generator) { step in
                     progress?(CloakProgress(face: index, faceCount: faces.count, step: step, stepCount: self.settings.steps))
                 }
@@ -99,12 +105,25 @@ public final class FaceCloaker {
 
     /// Optimises one face region. `original` is the input's pixels there (the budget's reference), `start`
     /// the current pixels (earlier faces may have changed some), `landmarks` in region coordinates.
+    /// Pixels inside the `frozen` boxes (earlier faces' regions, region coordinates) keep their `start` values,
+    /// so an earlier face's region, and the budget it was held to, is never touched again.
     /// Returns the kept 8-bit pixels of the region and the trace.
-    func optimise(original: FloatRGBImage, start: FloatRGBImage, landmarks: [FacePoint], objective: CloakObjective,
+    func optimise(original: FloatRGBImage, start: FloatRGBImage, landmarks: [FacePoint], frozen: [FaceBox],
+                  objective: CloakObjective,
                   generator: inout SplitMix64, stepDone: (Int) -> Void = { _ in }) -> (FloatRGBImage, [CloakStep]) {
         let (w, h) = (original.width, original.height)
         let cap = Float(settings.maximumChange), budget = settings.dissimilarityBudget
-        let lower = original.values.map { max($0 - cap, 0) }, upper = original.values.map { min($0 + cap, 255) }
+        var lower = original.values.map { max($0 - cap, 0) }, upper = original.values.map { min($0 + cap, 255) }
+        for box in frozen {
+            let b = box.intersection(FaceBox(left: 0, top: 0, right: w - 1, bottom: h - 1))
+            guard !b.isEmpty else { continue }
+            for y in b.top...b.bottom {
+                for i in ((y * w + b.left) * 3)..<((y * w + b.right + 1) * 3) {
+                    lower[i] = start.values[i]
+                    upper[i] = start.values[i]
+                }
+            }
+        }
         let dssim = ColourDissimilarity(reference: original)
         let details = FaceChipDetails(landmarks: landmarks, size: embedder.chipSize, padding: finder.chipPadding)
         let cleanChip = ChipWarp(plan: FaceChipPlan(details: details, photoWidth: w, photoHeight: h)).forward(original)
@@ -175,18 +194,18 @@ public final class FaceCloaker {
             stepDone(step + 1)
         }
         let kept = best?.x ?? start
-        return (rounded(kept, original: original, dssim: dssim), trace)
+        return (rounded(kept, start: start, dssim: dssim), trace)
     }
 
-    /// 8-bit pixels of `x` within the cap; if rounding lifted the DSSIM over budget, the change is shrunk
-    /// until it fits.
-    private func rounded(_ x: FloatRGBImage, original: FloatRGBImage, dssim: ColourDissimilarity) -> FloatRGBImage {
+    /// 8-bit pixels of `x` (within the cap around whole-level `start` values, so rounding keeps the cap);
+    /// if rounding lifted the DSSIM over budget, the change from `start` is shrunk until it fits.
+    private func rounded(_ x: FloatRGBImage, start: FloatRGBImage, dssim: ColourDissimilarity) -> FloatRGBImage {
         var factor: Float = 1
         while true {
             var out = x
             for i in out.values.indices {
-                let change = ((x.values[i] - original.values[i]) * factor).rounded()
-                out.values[i] = min(max(original.values[i] + change, 0), 255)
+                let change = ((x.values[i] - start.values[i]) * factor).rounded()
+                out.values[i] = min(max(start.values[i] + change, 0), 255)
             }
             if factor < 0.05 || dssim.dissimilarity(out) <= settings.dissimilarityBudget { return out }
             factor *= 0.9

@@ -83,6 +83,30 @@ final class FaceCloakerTests: XCTestCase {
         XCTAssertLessThanOrEqual(face.dissimilarity, cloaker.settings.dissimilarityBudget)
     }
 
+    /// Two photos side by side: both faces are cloaked, each within its own region and the shared cap.
+    func testEveryFaceOfAPhotoIsCloaked() throws {
+        let left = try FaceTestData.photo(Self.photoFile), right = try FaceTestData.photo("obama_partial_face.jpg")
+        XCTAssertEqual(left.height, right.height)
+        var pixels = [UInt8]()
+        for y in 0..<left.height {
+            pixels += left.pixels[(y * left.width * 3)..<((y + 1) * left.width * 3)]
+            pixels += right.pixels[(y * right.width * 3)..<((y + 1) * right.width * 3)]
+        }
+        let photo = RGBImage(width: left.width + right.width, height: left.height, pixels: pixels)
+        let cloaker = try cloaker(steps: 3)
+        let faces = cloaker.finder.faces(in: photo)
+        XCTAssertEqual(faces.count, 2)
+        let result = cloaker.cloak(photo, faces: faces)
+        XCTAssertEqual(result.faces.count, 2)
+        for face in result.faces {
+            XCTAssertTrue(face.redetected)
+            XCTAssertGreaterThan(face.embeddingShift, 0.05)
+            XCTAssertGreaterThan(face.maximumChange, 0)
+            XCTAssertLessThanOrEqual(face.dissimilarity, cloaker.settings.dissimilarityBudget)
+        }
+        XCTAssertLessThanOrEqual(ImageMetrics.linf(photo, result.image), cloaker.settings.maximumChange)
+    }
+
     func testPhotoWithoutFacesIsUnchanged() throws {
         let photo = RGBImage(width: 64, height: 48, fill: (r: 90, g: 120, b: 200))
         let result = try cloaker(steps: 1).cloak(photo, faces: [])
