@@ -77,22 +77,8 @@ public struct ColourDissimilarity: Sendable {
             let my = referenceMean[c], eyy = referenceSecondMoment[c]
             var dMean = [Float](repeating: 0, count: wantsGradient ? positions : 0)
             var dXX = dMean, dXY = dMean
-            var sum = 0.0
-            for p in 0..<positions {
-                let ux = mx[p] + Self.centre, uy = my[p] + Self.centre
-                let vx = exx[p] - mx[p] * mx[p], vy = eyy[p] - my[p] * my[p], cxy = exy[p] - mx[p] * my[p]
-                let a1 = 2 * ux * uy + Self.c1, a2 = 2 * cxy + Self.c2
-                let b1 = ux * ux + uy * uy + Self.c1, b2 = vx + vy + Self.c2
-                let s = a1 * a2 / (b1 * b2)
-                sum += Double(s)
-                guard wantsGradient else { continue }
-                // S as a function of the window statistics of x: μx (mx), E[x²] (exx), E[xy] (exy).
-                let inv = 1 / (b1 * b2)
-                let dSdMean = 2 * uy * a2 * inv - 2 * my[p] * a1 * inv - s * 2 * ux / b1 + s * 2 * mx[p] / b2
-                dMean[p] = weight * dSdMean
-                dXX[p] = weight * (-s / b2)
-                dXY[p] = weight * 2 * a1 * inv
-            }
+            let sum = Self.windowTerms(mx, exx, exy, my, eyy, weight: weight, wantsGradient: wantsGradient,
+                                       dMean: &dMean, dXX: &dXX, dXY: &dXY)
             total += sum
             guard wantsGradient else { continue }
             let gMean = Self.filterAdjoint(dMean, width, height)
@@ -107,6 +93,57 @@ public struct ColourDissimilarity: Sendable {
             for c in 0..<3 { values[3 * i + c] = gradientPlanes[c][i] }
         }
         return (dssim, FloatRGBImage(width: width, height: height, values: values))
+    }
+
+    /// Sum over positions of the SSIM map from the window statistics (centred means `mx`, `my`, second
+    /// moments `exx`, `eyy`, `exy`), and with `wantsGradient` the derivatives of `weight * SSIM` with respect to
+    /// `mx`, `exx` and `exy` at each position. Eight positions at a time.
+    private static func windowTerms(_ mx: [Float], _ exx: [Float], _ exy: [Float], _ my: [Float], _ eyy: [Float],
+                                    weight: Float, wantsGradient: Bool,
+                                    dMean: inout [Float], dXX: inout [Float], dXY: inout [Float]) -> Double {
+        let count = mx.count
+        var sum = 0.0
+        typealias V = SIMD8<Float>
+        let c1 = V(repeating: Self.c1), c2 = V(repeating: Self.c2), centre = V(repeating: Self.centre)
+        let two = V(repeating: 2), one = V(repeating: 1), w = V(repeating: weight)
+        mx.withUnsafeBytes { mxb in exx.withUnsafeBytes { exxb in exy.withUnsafeBytes { exyb in
+        my.withUnsafeBytes { myb in eyy.withUnsafeBytes { eyyb in
+        dMean.withUnsafeMutableBytes { dmb in dXX.withUnsafeMutableBytes { dxxb in dXY.withUnsafeMutableBytes { dxyb in
+            var p = 0
+            while p < count {
+                let lanes = min(8, count - p)
+                func store(_ value: V, _ b: UnsafeMutableRawBufferPointer) {
+                    if lanes == 8 { return b.storeBytes(of: value, toByteOffset: p * 4, as: V.self) }
+                    for l in 0..<lanes { b.storeBytes(of: value[l], toByteOffset: (p + l) * 4, as: Float.self) }
+                }
+                func load(_ b: UnsafeRawBufferPointer) -> V {
+                    if lanes == 8 { return b.loadUnaligned(fromByteOffset: p * 4, as: V.self) }
+                    var v = V(repeating: 0)
+                    for l in 0..<lanes { v[l] = b.load(fromByteOffset: (p + l) * 4, as: Float.self) }
+                    return v
+                }
+                let mxv = load(UnsafeRawBufferPointer(mxb)), myv = load(UnsafeRawBufferPointer(myb))
+                let ux = mxv + centre, uy = myv + centre
+                let vx = load(UnsafeRawBufferPointer(exxb)) - mxv * mxv, vy = load(UnsafeRawBufferPointer(eyyb)) - myv * myv
+                let cxy = load(UnsafeRawBufferPointer(exyb)) - mxv * myv
+                let a1 = two * ux * uy + c1, a2 = two * cxy + c2
+                let b1 = ux * ux + uy * uy + c1, b2 = vx + vy + c2
+                let inv1 = one / b1, inv2 = one / b2, inv = inv1 * inv2
+                let s = a1 * a2 * inv
+                var laneSum: Float = 0
+                for l in 0..<lanes { laneSum += s[l] }
+                sum += Double(laneSum)
+                if wantsGradient {
+                    // S as a function of the window statistics of x: μx (mx), E[x²] (exx), E[xy] (exy).
+                    let dSdMean = two * inv * (uy * a2 - myv * a1) - two * s * (ux * inv1 - mxv * inv2)
+                    store(w * dSdMean, dmb)
+                    store(w * (-s * inv2), dxxb)
+                    store(w * two * a1 * inv, dxyb)
+                }
+                p += 8
+            }
+        } } } } } } } }
+        return sum
     }
 
     /// Planar channels, centred at 128.
