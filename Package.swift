@@ -50,7 +50,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "CloakFace", dependencies: ["CloakImage"]),
+        .target(name: "CloakFace", dependencies: ["CloakImage", "CloakNN", "CloakTensor"]),
         .target(name: "CloakKit", dependencies: ["CloakImage", "CloakData", "CloakStore", "CloakNN", "CloakTensor"]),
         .executableTarget(name: "cloak", dependencies: [
             "CloakKit", "CloakImage", "CloakStore",
@@ -66,7 +66,8 @@ let package = Package(
         .testTarget(name: "CloakNNTests", dependencies: ["CloakNN", "CZlib"], exclude: ["Fixtures"]),
         .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CJPEGShim", "CPNG", "CZlib"]),
         .testTarget(name: "CloakDataTests", dependencies: ["CloakData"]),
-        .testTarget(name: "CloakFaceTests", dependencies: ["CloakFace", "CloakImage"], exclude: ["Fixtures"]),
+        .testTarget(name: "CloakFaceTests", dependencies: ["CloakFace", "CloakImage", "CloakNN", "CloakTensor"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "CloakStoreTests", dependencies: [
             "CloakStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

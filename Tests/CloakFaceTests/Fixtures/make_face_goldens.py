@@ -13,7 +13,11 @@ For every photo in Datasets/face-samples/ (decoded by dlib.load_rgb_image) it re
   - per upsample-0 box: the 5 landmarks of shape_predictor_5_face_landmarks.dat (dlib rounds them to
     whole pixels), the chip of get_face_chip(img, shape, size=150, padding=0.25) as per-channel means
     of the full chip plus every 6th pixel in both directions (25x25x3 bytes, base64, row-major RGB),
-    and dlib's 128-D ResNet descriptor of that chip (for the embedder's golden test).
+    and dlib's 128-D ResNet descriptor of that chip (for the embedder's golden test);
+  - per upsample-0 box: a "stride chip", 150x150 pixels copied from the decoded photo without any
+    interpolation (pixel (c, r) of the chip is photo pixel (left + stride * c, top + stride * r), clamped to
+    the photo), and dlib's descriptor of it: a chip Cloak reproduces bit for bit, so the embedder can be
+    checked against dlib to float precision, independently of chip extraction.
 No photo, model or chip is committed; the fixture stays a few KB per face.
 """
 import base64
@@ -50,11 +54,17 @@ def main():
         rects0, scores0, index0 = detector.run(img, 0, 0.0)
         rects1, scores1, index1 = detector.run(img, 1, 0.0)
         faces = []
+        height, width = img.shape[:2]
         for rect, score, index in zip(rects0, scores0, index0):
             shape = predictor(img, rect)
             chip = dlib.get_face_chip(img, shape, size=150, padding=0.25)
             sample = np.ascontiguousarray(chip[::CHIP_STRIDE, ::CHIP_STRIDE, :])
             descriptor = embedder.compute_face_descriptor(chip)
+            stride = max(1, (rect.right() - rect.left() + 1) // 100)
+            rows = np.clip(rect.top() + stride * np.arange(150), 0, height - 1)
+            cols = np.clip(rect.left() + stride * np.arange(150), 0, width - 1)
+            stride_chip = np.ascontiguousarray(img[rows][:, cols, :])
+            stride_descriptor = embedder.compute_face_descriptor(stride_chip)
             faces.append({
                 "box": box(rect),
                 "score": round(float(score), 6),
@@ -64,6 +74,8 @@ def main():
                 "chipSampleStride": CHIP_STRIDE,
                 "chipSample": base64.b64encode(sample.tobytes()).decode("ascii"),
                 "descriptor": [float(f"{v:.7g}") for v in descriptor],
+                "strideChip": {"left": rect.left(), "top": rect.top(), "stride": stride,
+                               "descriptor": [float(f"{v:.7g}") for v in stride_descriptor]},
             })
         images.append({
             "file": os.path.basename(path),

@@ -1,0 +1,87 @@
+/// How hard ``FaceCloaker`` works on each face: the perceptual budget, the optimisation and its random
+/// transformations. All pixel quantities are in 0...255 units.
+public struct CloakSettings: Sendable, Equatable, Codable {
+    /// Adam steps per face.
+    public var steps: Int
+    /// Hard per-sample cap on the change (L-inf) in whole 8-bit levels, e.g. 6 = 6/255; the float
+    /// optimisation and the 8-bit output both respect it exactly.
+    public var maximumChange: Int
+    /// Budget on the face region's RGB DSSIM (see ``ColourDissimilarity``); the kept result is within it.
+    public var dissimilarityBudget: Double
+    /// Random chip transformations per step (expectation over transformations).
+    public var jittersPerStep: Int
+    /// Largest random chip shift, in chip pixels (150-px chip), per axis.
+    public var maximumJitterShift: Double
+    /// Largest random relative chip scale change (0.05 = +-5 %).
+    public var maximumJitterScale: Double
+    /// Largest random chip rotation, degrees.
+    public var maximumJitterRotation: Double
+    /// Adam learning rate in pixel units per step at the first step.
+    public var learningRate: Float
+    /// The learning rate at the last step, as a fraction of ``learningRate``; in between it follows a
+    /// half cosine (1 = constant).
+    public var finalLearningRateFraction: Float
+    /// The perturbed region is the chip's source region grown on each side by this fraction of its larger
+    /// side plus ``marginPixels``, clipped to the photo.
+    public var marginFraction: Double
+    public var marginPixels: Int
+    /// Seed of every random choice (start noise, jitters): equal inputs and seeds give equal outputs.
+    public var seed: UInt64
+
+    public init(steps: Int, maximumChange: Int = 6, dissimilarityBudget: Double = 0.005, jittersPerStep: Int = 4,
+                maximumJitterShift: Double = 3, maximumJitterScale: Double = 0.05, maximumJitterRotation: Double = 4,
+                learningRate: Float = 1, finalLearningRateFraction: Float = 1, marginFraction: Double = 0.2, marginPixels: Int = 8, seed: UInt64 = 0) {
+        precondition(steps >= 0 && jittersPerStep >= 1, "CloakSettings needs steps >= 0 and at least one jitter")
+        precondition(maximumChange > 0 && dissimilarityBudget > 0 && learningRate > 0,
+                     "CloakSettings needs a positive cap, budget and learning rate")
+        self.steps = steps
+        self.maximumChange = maximumChange
+        self.dissimilarityBudget = dissimilarityBudget
+        self.jittersPerStep = jittersPerStep
+        self.maximumJitterShift = maximumJitterShift
+        self.maximumJitterScale = maximumJitterScale
+        self.maximumJitterRotation = maximumJitterRotation
+        self.learningRate = learningRate
+        self.finalLearningRateFraction = finalLearningRateFraction
+        self.marginFraction = marginFraction
+        self.marginPixels = marginPixels
+        self.seed = seed
+    }
+}
+
+/// Preset strengths of the face cloak, tuned by measurement on dlib's embedder (the 7 sample photos,
+/// 4 random chip jitters per step, Adam at 1 level per step; shifts measured by Cloak with re-detection,
+/// equal within 0.01 to real dlib's own HOG detection and alignment; see
+/// `Tests/CloakFaceTests/Fixtures/CLOAK_MEASUREMENTS.md`):
+///
+/// | mode | steps | cap (levels) | RGB face DSSIM budget | measured shift | whole-image PSNR |
+/// |------|-------|--------------|-----------------------|----------------|------------------|
+/// | low  | 25    | 6            | 0.005                 | 0.63-0.91      | 45-53 dB         |
+/// | mid  | 50    | 6            | 0.005                 | 0.75-1.05      | 45-52 dB         |
+/// | high | 100   | 8            | 0.008                 | 0.83-1.24      | 41-51 dB         |
+///
+/// For scale: photos of the same person are 0.24-0.43 apart, of different people 0.79-0.91; dlib's
+/// same-person threshold is 0.6.
+public enum CloakMode: String, Sendable, CaseIterable, Codable {
+    case low, mid, high
+
+    /// The default mode.
+    public static let standard = CloakMode.mid
+
+    /// The settings of this mode with the given seed.
+    public func settings(seed: UInt64 = 0) -> CloakSettings {
+        switch self {
+        case .low: return CloakSettings(steps: 25, seed: seed)
+        case .mid: return CloakSettings(steps: 50, seed: seed)
+        case .high: return CloakSettings(steps: 100, maximumChange: 8, dissimilarityBudget: 0.008, seed: seed)
+        }
+    }
+}
+
+/// What the cloak does to a face's descriptor.
+public enum CloakObjective: Sendable, Equatable {
+    /// Push the descriptor away from the face's own (maximise the L2 distance).
+    case untargeted
+    /// Pull the descriptor toward another identity's mean descriptor (minimise the L2 distance).
+    case targeted(descriptor: [Float])
+}
