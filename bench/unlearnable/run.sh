@@ -93,7 +93,11 @@ run_mode() {
       say "$mode-wise noise with $impl: ${common[*]}"
       start=$SECONDS
       if [[ $impl == cloak ]]; then
-        $CLOAK unlearnable "$DATA/train" --out "$target" "${common[@]}" --model small --quiet --store "$STORE" || rc=$?
+        # The PyTorch side implements the reference's class-wise update (per-image steps, then the mean);
+        # Cloak's default steps each class pattern on its summed gradient, so ask for the reference's here.
+        local update=()
+        [[ $mode == class ]] && update=(--class-update reference)
+        $CLOAK unlearnable "$DATA/train" --out "$target" "${common[@]}" "${update[@]}" --model small --quiet --store "$STORE" || rc=$?
       else
         $PY $HERE/em_pytorch.py --train "$DATA/train" --out "$target" "${common[@]}" --channels-last || rc=$?
       fi
