@@ -38,11 +38,6 @@ test: setup
 demo: build
 	$(CLOAK) demo
 
-# Engine benchmark: Cloak and PyTorch (Debian python3-torch, 2 threads) side by side; table in BENCHMARKS.md.
-bench-engine: setup
-	$(SWIFT) build $(BUILD_FLAGS) --product cloak-bench-engine
-	/usr/bin/python3 bench/engine/compare.py .build/release/cloak-bench-engine
-
 # Cloak's engine against PyTorch (Debian python3-torch, 2 threads), side by side; see BENCHMARKS.md.
 bench-engine: setup
 	@test -x /usr/bin/python3 && /usr/bin/python3 -c "import torch" 2>/dev/null || \
