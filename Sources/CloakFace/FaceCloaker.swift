@@ -188,7 +188,7 @@ public final class FaceCloaker {
                     for i in total.indices { total[i] += scale * dssimGradient.values[i] }
                 }
             }
-            if currentDSSIM > budget { penaltyWeight = min(penaltyWeight * 2, 1e4) }
+            if currentDSSIM > budget { penaltyWeight = min(penaltyWeight * 2, 16) }
             else if currentDSSIM < 0.8 * budget { penaltyWeight = max(penaltyWeight / 2, 0.25) }
             let progress = settings.steps > 1 ? Float(step) / Float(settings.steps - 1) : 0
             let fraction = settings.finalLearningRateFraction
