@@ -9,13 +9,13 @@ import Foundation
 /// For each face, on its region (the chip's source region plus a margin, full resolution):
 /// ```
 /// x = clamp(input + δ, input - cap, input + cap) ∩ [0, 255]
-/// loss(x) = ∓ mean_j ‖ embed(warp_j(x)) - e ‖ + w · (‖g_embed‖ / ‖g_dssim‖) · DSSIM(x)   while DSSIM > 0.9 · budget
+/// loss(x) = ∓ mean_j ‖ embed(warp_j(x)) - e ‖ + w · (‖g_embed‖ / ‖g_dssim‖) · DSSIM(x)   while DSSIM > 0.95 · budget
 /// ```
 /// `warp_j` is dlib's chip extraction (``ChipWarp``; the crop and pyramid shared by all jitters) with the
 /// chip moved by a random small similarity (shift, scale, rotation; a fresh set each step: expectation over
 /// the misalignments another tracker's detector makes); `e` is the face's own descriptor (untargeted: maximise) or the target (targeted:
-/// minimise). The penalty weight `w` doubles while DSSIM exceeds the budget and halves while it is below
-/// 80 % of it. Adam in pixel units, its learning rate decaying along a half cosine. The best iterate within budget is kept (not the last), rounded to
+/// minimise). The penalty weight `w` doubles (up to 16) while DSSIM exceeds the budget and halves (down to
+/// 0.25) while it is below 90 % of it. Adam in pixel units, its learning rate decaying along a half cosine. The best iterate within budget is kept (not the last), rounded to
 /// 8 bits within the cap, and shrunk if rounding pushed its DSSIM over the budget.
 ///
 /// The result is measured as a tracker would see it: faces re-detected on the cloaked photo, fresh
@@ -180,7 +180,7 @@ public final class FaceCloaker {
             chips.addBackward(chipGradients, into: &descriptorGradient)
             var total = descriptorGradient.values
             // Budget penalty, scaled to the descriptor gradient, with an adaptive weight.
-            if currentDSSIM > 0.9 * budget {
+            if currentDSSIM > 0.95 * budget {
                 let ge = total.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 let gd = dssimGradient.values.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 if gd > 0 {
@@ -189,7 +189,7 @@ public final class FaceCloaker {
                 }
             }
             if currentDSSIM > budget { penaltyWeight = min(penaltyWeight * 2, 16) }
-            else if currentDSSIM < 0.8 * budget { penaltyWeight = max(penaltyWeight / 2, 0.25) }
+            else if currentDSSIM < 0.9 * budget { penaltyWeight = max(penaltyWeight / 2, 0.25) }
             let progress = settings.steps > 1 ? Float(step) / Float(settings.steps - 1) : 0
             let fraction = settings.finalLearningRateFraction
             adam.learningRate = settings.learningRate * (fraction + (1 - fraction) * (1 + cos(.pi * progress)) / 2)
