@@ -13,9 +13,11 @@ import Foundation
 /// ```
 /// `warp_j` is dlib's chip extraction (``ChipWarp``; the crop and pyramid shared by all jitters) with the
 /// chip moved by a random small similarity (shift, scale, rotation; a fresh set each step: expectation over
-/// the misalignments another tracker's detector makes); `e` is the face's own descriptor (untargeted: maximise) or the target (targeted:
-/// minimise). The penalty weight `w` doubles (up to 16) while DSSIM exceeds the budget and halves (down to
-/// 0.25) while it is below 90 % of it. Adam in pixel units, its learning rate decaying along a half cosine. The best iterate within budget is kept (not the last), rounded to
+/// the misalignments another tracker's detector makes); `e` is the face's own descriptor (untargeted:
+/// maximise) or the target (targeted: minimise). The penalty weight `w` doubles (up to 16) while DSSIM exceeds
+/// the budget and halves (down to 0.25) while it is below 90 % of it. Adam in pixel units (optionally with a
+/// half-cosine learning-rate decay, ``CloakSettings/finalLearningRateFraction``). The best iterate within
+/// budget is kept (not the last), rounded to
 /// 8 bits within the cap, and shrunk if rounding pushed its DSSIM over the budget.
 ///
 /// The result is measured as a tracker would see it: faces re-detected on the cloaked photo, fresh
