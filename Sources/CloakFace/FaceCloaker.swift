@@ -9,13 +9,15 @@ import Foundation
 /// For each face, on its region (the chip's source region plus a margin, full resolution):
 /// ```
 /// x = clamp(input + δ, input - cap, input + cap) ∩ [0, 255]
-/// loss(x) = ∓ mean_j ‖ embed(warp_j(x)) - e ‖ + w · (‖g_embed‖ / ‖g_dssim‖) · DSSIM(x)   while DSSIM > 0.9 · budget
+/// loss(x) = ∓ mean_j ‖ embed(warp_j(x)) - e ‖ + w · (‖g_embed‖ / ‖g_dssim‖) · DSSIM(x)   while DSSIM > 0.95 · budget
 /// ```
-/// `warp_j` is dlib's chip extraction (``ChipWarp``) from landmarks moved by a random small similarity
-/// (shift, scale, rotation; a fresh set each step: expectation over the misalignments another tracker's
-/// detector makes); `e` is the face's own descriptor (untargeted: maximise) or the target (targeted:
-/// minimise). The penalty weight `w` doubles while DSSIM exceeds the budget and halves while it is below
-/// 80 % of it. Adam in pixel units, its learning rate decaying along a half cosine. The best iterate within budget is kept (not the last), rounded to
+/// `warp_j` is dlib's chip extraction (``ChipWarp``; the crop and pyramid shared by all jitters) with the
+/// chip moved by a random small similarity (shift, scale, rotation; a fresh set each step: expectation over
+/// the misalignments another tracker's detector makes); `e` is the face's own descriptor (untargeted:
+/// maximise) or the target (targeted: minimise). The penalty weight `w` doubles (up to 16) while DSSIM exceeds
+/// the budget and halves (down to 0.25) while it is below 90 % of it. Adam in pixel units (optionally with a
+/// half-cosine learning-rate decay, ``CloakSettings/finalLearningRateFraction``). The best iterate within
+/// budget is kept (not the last), rounded to
 /// 8 bits within the cap, and shrunk if rounding pushed its DSSIM over the budget.
 ///
 /// The result is measured as a tracker would see it: faces re-detected on the cloaked photo, fresh
@@ -126,7 +128,14 @@ public final class FaceCloaker {
         }
         let dssim = ColourDissimilarity(reference: original)
         let details = FaceChipDetails(landmarks: landmarks, size: embedder.chipSize, padding: finder.chipPadding)
-        let cleanChip = ChipWarp(plan: FaceChipPlan(details: details, photoWidth: w, photoHeight: h)).forward(original)
+        let plan = FaceChipPlan(details: details, photoWidth: w, photoHeight: h)
+        guard !plan.region.isEmpty else { return (start, []) }
+        // Reach of the largest jitter at the chip's corners, in region pixels.
+        let s = settings, half = Double(details.size) / 2
+        let reach = (s.maximumJitterShift + half * (s.maximumJitterScale + s.maximumJitterRotation * .pi / 180))
+            * 2.0.squareRoot() * details.width / Double(details.size)
+        var chips = JitteredChipBatch(plan: plan, width: w, height: h, margin: reach + 2)
+        let cleanChip = chips.forward(original, transforms: [chips.chipToLevel])[0]
         let ownDescriptor = embedder.descriptors(of: [cleanChip]).scalars
         let target: [Float]?
         if case .targeted(let t) = objective { target = t } else { target = nil }
@@ -142,9 +151,8 @@ public final class FaceCloaker {
         var trace: [CloakStep] = []
         let jitters = settings.jittersPerStep
         for step in 0...settings.steps {
-            let warps = (0..<jitters).map { _ in jitteredWarp(landmarks, details, width: w, height: h, generator: &generator) }
-            let chips = warps.map { $0.forward(x) }
-            let descriptors = embedder.descriptors(of: chips).scalars
+            let transforms = (0..<jitters).map { _ in randomTransform(chips, generator: &generator) }
+            let descriptors = embedder.descriptors(of: chips.forward(x, transforms: transforms)).scalars
             let n = embedder.descriptorLength
             var gradient = [Float](repeating: 0, count: descriptors.count)
             var shift: Float = 0, toTarget: Float = 0
@@ -170,13 +178,11 @@ public final class FaceCloaker {
 
             // Gradient of the descriptor term on the region's pixels.
             let chipGradients = embedder.chipGradients(Tensor(shape: [jitters, n], scalars: gradient))
-            var total = [Float](repeating: 0, count: x.values.count)
-            for (warp, chipGradient) in zip(warps, chipGradients) {
-                let g = warp.backward(chipGradient, photoWidth: w, photoHeight: h)
-                for i in total.indices { total[i] += g.values[i] }
-            }
+            var descriptorGradient = FloatRGBImage(width: w, height: h)
+            chips.addBackward(chipGradients, into: &descriptorGradient)
+            var total = descriptorGradient.values
             // Budget penalty, scaled to the descriptor gradient, with an adaptive weight.
-            if currentDSSIM > 0.9 * budget {
+            if currentDSSIM > 0.95 * budget {
                 let ge = total.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 let gd = dssimGradient.values.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 if gd > 0 {
@@ -184,8 +190,8 @@ public final class FaceCloaker {
                     for i in total.indices { total[i] += scale * dssimGradient.values[i] }
                 }
             }
-            if currentDSSIM > budget { penaltyWeight = min(penaltyWeight * 2, 1e4) }
-            else if currentDSSIM < 0.8 * budget { penaltyWeight = max(penaltyWeight / 2, 0.25) }
+            if currentDSSIM > budget { penaltyWeight = min(penaltyWeight * 2, 16) }
+            else if currentDSSIM < 0.9 * budget { penaltyWeight = max(penaltyWeight / 2, 0.25) }
             let progress = settings.steps > 1 ? Float(step) / Float(settings.steps - 1) : 0
             let fraction = settings.finalLearningRateFraction
             adam.learningRate = settings.learningRate * (fraction + (1 - fraction) * (1 + cos(.pi * progress)) / 2)
@@ -212,22 +218,13 @@ public final class FaceCloaker {
         }
     }
 
-    /// dlib's chip from the landmarks moved by a random similarity about the chip centre (shift in chip
-    /// pixels, relative scale, rotation), planned on a `width x height` region.
-    private func jitteredWarp(_ landmarks: [FacePoint], _ details: FaceChipDetails, width: Int, height: Int,
-                              generator: inout SplitMix64) -> ChipWarp {
+    /// A random chip-space jitter (shift, scale, rotation within the settings' ranges) for `chips`.
+    private func randomTransform(_ chips: JitteredChipBatch, generator: inout SplitMix64) -> AffineTransform2D {
         let s = settings
-        let unit = details.width / Double(details.size)
-        let dx = Double.random(in: -s.maximumJitterShift...s.maximumJitterShift, using: &generator) * unit
-        let dy = Double.random(in: -s.maximumJitterShift...s.maximumJitterShift, using: &generator) * unit
+        let dx = Double.random(in: -s.maximumJitterShift...s.maximumJitterShift, using: &generator)
+        let dy = Double.random(in: -s.maximumJitterShift...s.maximumJitterShift, using: &generator)
         let scale = 1 + Double.random(in: -s.maximumJitterScale...s.maximumJitterScale, using: &generator)
         let angle = Double.random(in: -s.maximumJitterRotation...s.maximumJitterRotation, using: &generator) * .pi / 180
-        let cx = (details.left + details.right) / 2, cy = (details.top + details.bottom) / 2
-        let (ca, sa) = (scale * cos(angle), scale * sin(angle))
-        let moved = landmarks.map { p in
-            FacePoint(x: cx + ca * (p.x - cx) - sa * (p.y - cy) + dx, y: cy + sa * (p.x - cx) + ca * (p.y - cy) + dy)
-        }
-        let jittered = FaceChipDetails(landmarks: moved, size: details.size, padding: finder.chipPadding)
-        return ChipWarp(plan: FaceChipPlan(details: jittered, photoWidth: width, photoHeight: height))
+        return chips.transform(shiftX: dx, shiftY: dy, scale: scale, rotation: angle)
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 struct AdamState {
     /// Step size; may change between steps (a schedule).
     var learningRate: Float
-    let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+    let beta1: Float = 0.9, beta2: Float = 0.99, epsilon: Float = 1e-8
     private var m: [Float]
     private var v: [Float]
     private var t = 0
