@@ -14,8 +14,8 @@ public struct Demo: Sendable {
     public var reportsDirectory: String
     public var quiet: Bool
     /// Training images per class used by the demo (the full set takes much longer).
-    public var perClass = 1000
-    public var epochs = 5
+    public var perClass = 500
+    public var epochs = 3
 
     public init(datasetsDirectory: String = "Datasets", reportsDirectory: String = "reports", quiet: Bool = false) {
         self.datasetsDirectory = datasetsDirectory

@@ -48,9 +48,9 @@ extension Cloak {
         var subset: Double?
 
         @Option(name: .long, help: ArgumentHelp(
-            "Class-wise: step each class pattern on its images' summed gradient, or average per-image steps as the reference code.",
-            valueName: "gradient|reference"))
-        var classUpdate: UnlearnableSettings.ClassUpdate = .gradient
+            "Class-wise: average per-image steps as the reference code, or step each class pattern on its images' summed gradient.",
+            valueName: "reference|gradient"))
+        var classUpdate: UnlearnableSettings.ClassUpdate = .reference
 
         @Option(name: .long, help: "Surrogate network.")
         var model: UnlearnableSettings.Model = .small

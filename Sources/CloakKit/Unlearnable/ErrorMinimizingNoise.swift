@@ -12,10 +12,9 @@ import Foundation
 ///    *descent* on the cross-entropy (surrogate in inference mode, parameters frozen, so no weight-gradient
 ///    work is done): `x' ← x' − α·sign(∇ₓ CE)`, `η = clamp(x' − x, −ε, ε)`, `x' = clamp(x + η, 0, 1)`.
 ///    Sample-wise, each image's δ becomes `x' − x` (indexed by the image, never by its class). Class-wise,
-///    by default each class pattern takes the sign-gradient steps itself, its gradient being the sum of
-///    its images' input gradients (``UnlearnableSettings/ClassUpdate/gradient``); with `reference`, each
-///    class's δ becomes `clamp(mean of η over the batch's images of that class, −ε, ε)`, as the
-///    reference code does;
+///    by default each class's δ becomes `clamp(mean of η over the batch's images of that class, −ε, ε)`,
+///    as the reference code does; with ``UnlearnableSettings/ClassUpdate/gradient`` each class pattern
+///    takes the sign-gradient steps itself, its gradient being the sum of its images' input gradients;
 /// 3. measures the surrogate's error on `clamp(x + δ, 0, 1)` over the generation set (inference mode).
 ///
 /// The noise is always added to the image and the *sum* clamped to [0, 1]; the noise alone is never
