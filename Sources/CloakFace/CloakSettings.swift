@@ -24,10 +24,12 @@ public struct CloakSettings: Sendable, Equatable, Codable {
     /// The perturbed region is the chip's source region grown on each side by this fraction of its larger
     /// side plus ``marginPixels``, clipped to the photo.
     public var marginFraction: Double
+    /// Added to the margin, pixels (see ``marginFraction``).
     public var marginPixels: Int
     /// Seed of every random choice (start noise, jitters): equal inputs and seeds give equal outputs.
     public var seed: UInt64
 
+    /// Settings with the mid mode's budget and optimisation unless given others.
     public init(steps: Int, maximumChange: Int = 6, dissimilarityBudget: Double = 0.005, jittersPerStep: Int = 4,
                 maximumJitterShift: Double = 3, maximumJitterScale: Double = 0.05, maximumJitterRotation: Double = 4,
                 learningRate: Float = 1, finalLearningRateFraction: Float = 1, marginFraction: Double = 0.2, marginPixels: Int = 8, seed: UInt64 = 0) {

@@ -17,8 +17,8 @@ import Foundation
 /// maximise) or the target (targeted: minimise). The penalty weight `w` doubles (up to 16) while DSSIM exceeds
 /// the budget and halves (down to 0.25) while it is below 90 % of it. Adam in pixel units (optionally with a
 /// half-cosine learning-rate decay, ``CloakSettings/finalLearningRateFraction``). The best iterate within
-/// budget is kept (not the last), rounded to
-/// 8 bits within the cap, and shrunk if rounding pushed its DSSIM over the budget.
+/// budget is kept (not the last), rounded to 8 bits within the cap, and shrunk if rounding pushed its DSSIM
+/// over the budget.
 ///
 /// The result is measured as a tracker would see it: faces re-detected on the cloaked photo, fresh
 /// un-jittered 8-bit chips, descriptor distance to the input's chip.
@@ -26,10 +26,14 @@ import Foundation
 /// Seeded: equal photo, faces, settings and seed give an equal result. Not thread-safe (the embedder
 /// caches its forward pass); use one cloaker per thread.
 public final class FaceCloaker {
+    /// The descriptor network the cloak is optimised against and measured with.
     public let embedder: FaceEmbedder
+    /// Re-detects and re-aligns the faces on the cloaked photo for the measurement.
     public let finder: FaceFinder
+    /// Budget, steps, jitters and seed.
     public var settings: CloakSettings
 
+    /// A cloaker with the default mode's settings unless given others.
     public init(embedder: FaceEmbedder, finder: FaceFinder, settings: CloakSettings = CloakMode.standard.settings()) {
         self.embedder = embedder
         self.finder = finder
@@ -51,6 +55,10 @@ public final class FaceCloaker {
         if case .targeted(let t) = objective {
             precondition(t.count == embedder.descriptorLength,
                          "target descriptor needs \(embedder.descriptorLength) values, got \(t.count)")
+        }
+        for face in faces {
+            precondition(face.chip.region.isEmpty || (face.chip.region.right < photo.width && face.chip.region.bottom < photo.height),
+                         "FaceCloaker: face \(face.detection.box) was found on another photo than this \(photo.width)x\(photo.height) one")
         }
         var output = photo
         var results: [(region: FaceBox, seconds: Double, trace: [CloakStep])] = []
