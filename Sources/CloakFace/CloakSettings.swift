@@ -21,8 +21,9 @@ public struct CloakSettings: Sendable, Equatable, Codable {
     /// The learning rate at the last step, as a fraction of ``learningRate``; in between it follows a
     /// half cosine (1 = constant).
     public var finalLearningRateFraction: Float
-    /// The perturbed region is the chip's source region grown on each side by this fraction of its larger
-    /// side plus ``marginPixels``, clipped to the photo.
+    /// The perturbed region, over which the DSSIM budget is measured, is the chip's source region grown on
+    /// each side by this fraction of its larger side plus ``marginPixels`` (at least as far as the largest
+    /// jitter reaches), clipped to the photo. A wide margin of untouched pixels would dilute the DSSIM.
     public var marginFraction: Double
     /// Added to the margin, pixels (see ``marginFraction``).
     public var marginPixels: Int
@@ -32,7 +33,8 @@ public struct CloakSettings: Sendable, Equatable, Codable {
     /// Settings with the mid mode's budget and optimisation unless given others.
     public init(steps: Int, maximumChange: Int = 6, dissimilarityBudget: Double = 0.005, jittersPerStep: Int = 4,
                 maximumJitterShift: Double = 3, maximumJitterScale: Double = 0.05, maximumJitterRotation: Double = 4,
-                learningRate: Float = 1, finalLearningRateFraction: Float = 1, marginFraction: Double = 0.2, marginPixels: Int = 8, seed: UInt64 = 0) {
+                learningRate: Float = 1, finalLearningRateFraction: Float = 1, marginFraction: Double = 0.05,
+                marginPixels: Int = 8, seed: UInt64 = 0) {
         precondition(steps >= 0 && jittersPerStep >= 1, "CloakSettings needs steps >= 0 and at least one jitter")
         precondition(maximumChange > 0 && dissimilarityBudget > 0 && learningRate > 0,
                      "CloakSettings needs a positive cap, budget and learning rate")

@@ -103,10 +103,12 @@ public final class FaceCloaker {
                             seconds: Date().timeIntervalSince(start))
     }
 
-    /// The chip's source region grown by the margin, clipped to the photo.
+    /// The chip's source region grown by the margin (at least as far as the largest jitter reaches), clipped
+    /// to the photo.
     func workingRegion(for plan: FaceChipPlan, photo: RGBImage) -> FaceBox {
         let r = plan.region
-        let grow = Int((settings.marginFraction * Double(max(r.width, r.height))).rounded()) + settings.marginPixels
+        let margin = Int((settings.marginFraction * Double(max(r.width, r.height))).rounded()) + settings.marginPixels
+        let grow = max(margin, Int(jitterReach(plan.details).rounded(.up)) + 2)
         return FaceBox(left: r.left - grow, top: r.top - grow, right: r.right + grow, bottom: r.bottom + grow)
             .intersection(FaceBox(left: 0, top: 0, right: photo.width - 1, bottom: photo.height - 1))
     }
@@ -138,11 +140,7 @@ public final class FaceCloaker {
         let details = FaceChipDetails(landmarks: landmarks, size: embedder.chipSize, padding: finder.chipPadding)
         let plan = FaceChipPlan(details: details, photoWidth: w, photoHeight: h)
         guard !plan.region.isEmpty else { return (start, []) }
-        // Reach of the largest jitter at the chip's corners, in region pixels.
-        let s = settings, half = Double(details.size) / 2
-        let reach = (s.maximumJitterShift + half * (s.maximumJitterScale + s.maximumJitterRotation * .pi / 180))
-            * 2.0.squareRoot() * details.width / Double(details.size)
-        var chips = JitteredChipBatch(plan: plan, width: w, height: h, margin: reach + 2)
+        var chips = JitteredChipBatch(plan: plan, width: w, height: h, margin: jitterReach(details) + 2)
         let cleanChip = chips.forward(original, transforms: [chips.chipToLevel])[0]
         let ownDescriptor = embedder.descriptors(of: [cleanChip]).scalars
         let target: [Float]?
@@ -224,6 +222,13 @@ public final class FaceCloaker {
             if factor < 0.05 || dssim.dissimilarity(out) <= settings.dissimilarityBudget { return out }
             factor *= 0.9
         }
+    }
+
+    /// How far (photo pixels) the largest jitter moves a corner of the chip.
+    func jitterReach(_ details: FaceChipDetails) -> Double {
+        let s = settings, half = Double(details.size) / 2
+        return (s.maximumJitterShift + half * (s.maximumJitterScale + s.maximumJitterRotation * .pi / 180))
+            * 2.0.squareRoot() * details.width / Double(details.size)
     }
 
     /// A random chip-space jitter (shift, scale, rotation within the settings' ranges) for `chips`.
