@@ -60,9 +60,9 @@ public struct CloakSettings: Sendable, Equatable, Codable {
 ///
 /// | mode | steps | cap (levels) | RGB face DSSIM budget | measured shift | whole-image PSNR |
 /// |------|-------|--------------|-----------------------|----------------|------------------|
-/// | low  | 25    | 6            | 0.005                 | 0.71-0.94      | 44-52 dB         |
-/// | mid  | 50    | 6            | 0.005                 | 0.76-1.04      | 44-52 dB         |
-/// | high | 100   | 8            | 0.008                 | 0.90-1.22      | 42-51 dB         |
+/// | low  | 25    | 6            | 0.005                 | 0.64-0.92      | 45-53 dB         |
+/// | mid  | 50    | 6            | 0.005                 | 0.76-1.05      | 45-54 dB         |
+/// | high | 100   | 8            | 0.008                 | 0.88-1.30      | 42-50 dB         |
 ///
 /// For scale: photos of the same person are 0.24-0.43 apart, of different people 0.79-0.91; dlib's
 /// same-person threshold is 0.6.
