@@ -21,16 +21,20 @@ public struct CloakSettings: Sendable, Equatable, Codable {
     /// The learning rate at the last step, as a fraction of ``learningRate``; in between it follows a
     /// half cosine (1 = constant).
     public var finalLearningRateFraction: Float
-    /// The perturbed region is the chip's source region grown on each side by this fraction of its larger
-    /// side plus ``marginPixels``, clipped to the photo.
+    /// The perturbed region, over which the DSSIM budget is measured, is the chip's source region grown on
+    /// each side by this fraction of its larger side plus ``marginPixels`` (at least as far as the largest
+    /// jitter reaches), clipped to the photo. A wide margin of untouched pixels would dilute the DSSIM.
     public var marginFraction: Double
+    /// Added to the margin, pixels (see ``marginFraction``).
     public var marginPixels: Int
     /// Seed of every random choice (start noise, jitters): equal inputs and seeds give equal outputs.
     public var seed: UInt64
 
+    /// Settings with the mid mode's budget and optimisation unless given others.
     public init(steps: Int, maximumChange: Int = 6, dissimilarityBudget: Double = 0.005, jittersPerStep: Int = 4,
                 maximumJitterShift: Double = 3, maximumJitterScale: Double = 0.05, maximumJitterRotation: Double = 4,
-                learningRate: Float = 1, finalLearningRateFraction: Float = 1, marginFraction: Double = 0.2, marginPixels: Int = 8, seed: UInt64 = 0) {
+                learningRate: Float = 1, finalLearningRateFraction: Float = 1, marginFraction: Double = 0.05,
+                marginPixels: Int = 8, seed: UInt64 = 0) {
         precondition(steps >= 0 && jittersPerStep >= 1, "CloakSettings needs steps >= 0 and at least one jitter")
         precondition(maximumChange > 0 && dissimilarityBudget > 0 && learningRate > 0,
                      "CloakSettings needs a positive cap, budget and learning rate")
@@ -56,9 +60,9 @@ public struct CloakSettings: Sendable, Equatable, Codable {
 ///
 /// | mode | steps | cap (levels) | RGB face DSSIM budget | measured shift | whole-image PSNR |
 /// |------|-------|--------------|-----------------------|----------------|------------------|
-/// | low  | 25    | 6            | 0.005                 | 0.71-0.94      | 44-52 dB         |
-/// | mid  | 50    | 6            | 0.005                 | 0.76-1.04      | 44-52 dB         |
-/// | high | 100   | 8            | 0.008                 | 0.90-1.22      | 42-51 dB         |
+/// | low  | 25    | 6            | 0.005                 | 0.64-0.92      | 45-53 dB         |
+/// | mid  | 50    | 6            | 0.005                 | 0.76-1.05      | 45-54 dB         |
+/// | high | 100   | 8            | 0.008                 | 0.88-1.30      | 42-50 dB         |
 ///
 /// For scale: photos of the same person are 0.24-0.43 apart, of different people 0.79-0.91; dlib's
 /// same-person threshold is 0.6.

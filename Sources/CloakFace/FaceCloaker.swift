@@ -17,8 +17,8 @@ import Foundation
 /// maximise) or the target (targeted: minimise). The penalty weight `w` doubles (up to 16) while DSSIM exceeds
 /// the budget and halves (down to 0.25) while it is below 90 % of it. Adam in pixel units (optionally with a
 /// half-cosine learning-rate decay, ``CloakSettings/finalLearningRateFraction``). The best iterate within
-/// budget is kept (not the last), rounded to
-/// 8 bits within the cap, and shrunk if rounding pushed its DSSIM over the budget.
+/// budget is kept (not the last), rounded to 8 bits within the cap, and shrunk if rounding pushed its DSSIM
+/// over the budget.
 ///
 /// The result is measured as a tracker would see it: faces re-detected on the cloaked photo, fresh
 /// un-jittered 8-bit chips, descriptor distance to the input's chip.
@@ -26,10 +26,14 @@ import Foundation
 /// Seeded: equal photo, faces, settings and seed give an equal result. Not thread-safe (the embedder
 /// caches its forward pass); use one cloaker per thread.
 public final class FaceCloaker {
+    /// The descriptor network the cloak is optimised against and measured with.
     public let embedder: FaceEmbedder
+    /// Re-detects and re-aligns the faces on the cloaked photo for the measurement.
     public let finder: FaceFinder
+    /// Budget, steps, jitters and seed.
     public var settings: CloakSettings
 
+    /// A cloaker with the default mode's settings unless given others.
     public init(embedder: FaceEmbedder, finder: FaceFinder, settings: CloakSettings = CloakMode.standard.settings()) {
         self.embedder = embedder
         self.finder = finder
@@ -51,6 +55,10 @@ public final class FaceCloaker {
         if case .targeted(let t) = objective {
             precondition(t.count == embedder.descriptorLength,
                          "target descriptor needs \(embedder.descriptorLength) values, got \(t.count)")
+        }
+        for face in faces {
+            precondition(face.chip.region.isEmpty || (face.chip.region.right < photo.width && face.chip.region.bottom < photo.height),
+                         "FaceCloaker: face \(face.detection.box) was found on another photo than this \(photo.width)x\(photo.height) one")
         }
         var output = photo
         var results: [(region: FaceBox, seconds: Double, trace: [CloakStep])] = []
@@ -95,10 +103,12 @@ public final class FaceCloaker {
                             seconds: Date().timeIntervalSince(start))
     }
 
-    /// The chip's source region grown by the margin, clipped to the photo.
+    /// The chip's source region grown by the margin (at least as far as the largest jitter reaches), clipped
+    /// to the photo.
     func workingRegion(for plan: FaceChipPlan, photo: RGBImage) -> FaceBox {
         let r = plan.region
-        let grow = Int((settings.marginFraction * Double(max(r.width, r.height))).rounded()) + settings.marginPixels
+        let margin = Int((settings.marginFraction * Double(max(r.width, r.height))).rounded()) + settings.marginPixels
+        let grow = max(margin, Int(jitterReach(plan.details).rounded(.up)) + 2)
         return FaceBox(left: r.left - grow, top: r.top - grow, right: r.right + grow, bottom: r.bottom + grow)
             .intersection(FaceBox(left: 0, top: 0, right: photo.width - 1, bottom: photo.height - 1))
     }
@@ -130,11 +140,7 @@ public final class FaceCloaker {
         let details = FaceChipDetails(landmarks: landmarks, size: embedder.chipSize, padding: finder.chipPadding)
         let plan = FaceChipPlan(details: details, photoWidth: w, photoHeight: h)
         guard !plan.region.isEmpty else { return (start, []) }
-        // Reach of the largest jitter at the chip's corners, in region pixels.
-        let s = settings, half = Double(details.size) / 2
-        let reach = (s.maximumJitterShift + half * (s.maximumJitterScale + s.maximumJitterRotation * .pi / 180))
-            * 2.0.squareRoot() * details.width / Double(details.size)
-        var chips = JitteredChipBatch(plan: plan, width: w, height: h, margin: reach + 2)
+        var chips = JitteredChipBatch(plan: plan, width: w, height: h, margin: jitterReach(details) + 2)
         let cleanChip = chips.forward(original, transforms: [chips.chipToLevel])[0]
         let ownDescriptor = embedder.descriptors(of: [cleanChip]).scalars
         let target: [Float]?
@@ -216,6 +222,13 @@ public final class FaceCloaker {
             if factor < 0.05 || dssim.dissimilarity(out) <= settings.dissimilarityBudget { return out }
             factor *= 0.9
         }
+    }
+
+    /// How far (photo pixels) the largest jitter moves a corner of the chip.
+    func jitterReach(_ details: FaceChipDetails) -> Double {
+        let s = settings, half = Double(details.size) / 2
+        return (s.maximumJitterShift + half * (s.maximumJitterScale + s.maximumJitterRotation * .pi / 180))
+            * 2.0.squareRoot() * details.width / Double(details.size)
     }
 
     /// A random chip-space jitter (shift, scale, rotation within the settings' ranges) for `chips`.

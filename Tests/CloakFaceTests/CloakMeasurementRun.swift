@@ -19,9 +19,10 @@ final class CloakMeasurementRun: XCTestCase {
         let finder = FaceFinder(detector: try FaceTestData.detector(), predictor: try FaceTestData.predictor())
         let embedder = try EmbedderTestData.embedder()
         var settings = mode.settings(seed: 1)
-        // Tuning knobs: CLOAK_FACE_LEARNING_RATE, CLOAK_FACE_FINAL_LR_FRACTION.
+        // Tuning knobs: CLOAK_FACE_LEARNING_RATE, CLOAK_FACE_FINAL_LR_FRACTION, CLOAK_FACE_MARGIN_FRACTION.
         if let lr = environment["CLOAK_FACE_LEARNING_RATE"].flatMap(Float.init) { settings.learningRate = lr }
         if let f = environment["CLOAK_FACE_FINAL_LR_FRACTION"].flatMap(Float.init) { settings.finalLearningRateFraction = f }
+        if let m = environment["CLOAK_FACE_MARGIN_FRACTION"].flatMap(Double.init) { settings.marginFraction = m }
         print("settings: \(settings)")
         let cloaker = FaceCloaker(embedder: embedder, finder: finder, settings: settings)
         print("| photo | size | face | shift | after q85 | after q75 | max jittered | face DSSIM | PSNR dB | SSIM | L-inf | s/face |")
