@@ -8,7 +8,7 @@ import Foundation
 /// 1. trains the surrogate for `trainSteps` batches of `clamp(x + δ, 0, 1)` (training mode, SGD, gradient
 ///    norm clipped), drawing batches from a seeded shuffled pass over the generation set that continues
 ///    across rounds;
-/// 2. updates δ over the whole generation set, batch by batch, with `pgdSteps` steps of sign-gradient
+/// 2. updates δ over the whole generation set (in a seeded order shuffled each round), batch by batch, with `pgdSteps` steps of sign-gradient
 ///    *descent* on the cross-entropy (surrogate in inference mode, parameters frozen, so no weight-gradient
 ///    work is done): `x' ← x' − α·sign(∇ₓ CE)`, `η = clamp(x' − x, −ε, ε)`, `x' = clamp(x + η, 0, 1)`.
 ///    Sample-wise, each image's δ becomes `x' − x` (indexed by the image, never by its class). Class-wise,
@@ -157,9 +157,14 @@ public final class ErrorMinimizingNoise {
         defer { model.setRequiresGradient(true) }
         let size = data.imageSize
         let eps = settings.epsilonUnit, alpha = settings.stepUnit
+        // Visit the generation set in a seeded shuffled order, new each round (as the reference's shuffling
+        // data loader): in file order a batch would hold one or two classes, and each class pattern would get
+        // two or three updates per round instead of one per batch.
+        var generator = SplitMix64(seed: settings.seed ^ 0xA5A5_0000_0000 &+ UInt64(round))
+        let order = seededPermutation(count: generationIndices.count, using: &generator).map { generationIndices[$0] }
         var begin = 0
-        while begin < generationIndices.count {
-            let indices = Array(generationIndices[begin..<min(begin + settings.batchSize, generationIndices.count)])
+        while begin < order.count {
+            let indices = Array(order[begin..<min(begin + settings.batchSize, order.count)])
             begin += indices.count
             let labels = indices.map { data.labels[$0] }
             if settings.mode == .class && settings.classUpdate == .gradient {

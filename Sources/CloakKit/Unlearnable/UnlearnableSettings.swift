@@ -94,8 +94,8 @@ public enum UnlearnableError: Error, LocalizedError, Equatable {
             return "\(path): only \(count) usable image(s); noise generation needs at least one image in each of two classes"
         case .stopErrorNotReached(let rounds, let error, let stopError):
             return String(format: "the surrogate's error was still %.4f after %d rounds (stop error %.4f); ", error, rounds, stopError)
-                + "the noise so far was written, but it may not make the data unlearnable. Raise --max-rounds to go on "
-                + "(the same command resumes), or accept a higher --stop-error"
+                + "no images were written. The state is saved: raise --max-rounds to go on, or accept a higher "
+                + "--stop-error (either resumes from the last round)"
         case .stateMismatch(let path, let reason):
             return "\(path): the saved state of an earlier run does not fit this one (\(reason)); use another --out folder or delete that folder's .cloak-unlearnable/"
         }

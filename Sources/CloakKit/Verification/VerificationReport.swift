@@ -36,7 +36,9 @@ public enum VerificationReport {
             lines.append("The protection holds under \(list(holds)) (clean-test accuracy stays near chance compared with the clean baseline).")
         }
         if r.rows.contains(where: { $0.verdict == .unknown }) {
-            lines.append("No clean baseline was given (--baseline), so the numbers above cannot be judged.")
+            lines.append(r.baselineDataset == nil
+                ? "No clean baseline was given (--baseline), so the numbers above cannot be judged."
+                : "The clean baseline itself stayed at chance, so the numbers above cannot be judged (train longer?).")
         }
         lines.append("Only the countermeasures listed were tried; others (stronger augmentation, purification) may break it too.")
         return lines.joined(separator: "\n")
