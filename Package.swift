@@ -6,6 +6,7 @@
 //
 //   cloak (executable, ArgumentParser)
 //     -> CloakKit (pipelines, reports)
+//          -> CloakFace  -> CloakNN, CloakImage (dlib models, landmarks, HOG detector, chips, embedder, cloak)
 //          -> CloakNN    -> CloakTensor -> CDNNL (oneDNN)
 //          -> CloakData  -> CloakImage -> CPNG (libpng), CJPEGShim (C) -> CJPEG (libjpeg), CZlib
 //          -> CloakStore -> GRDB (SQLite), Crypto (SHA-256)
