@@ -62,3 +62,22 @@ public struct ImageFolder: Sendable {
         return counts
     }
 }
+
+/// Indices of the first `limit` items of each label, in order (all indices when `limit` is `nil`).
+public func firstIndicesPerLabel(_ labels: [Int], limit: Int?) -> [Int] {
+    guard let limit else { return Array(labels.indices) }
+    var taken: [Int: Int] = [:]
+    var out: [Int] = []
+    for (i, label) in labels.enumerated() where taken[label, default: 0] < limit {
+        taken[label, default: 0] += 1
+        out.append(i)
+    }
+    return out
+}
+
+extension ImageFolder {
+    /// Sample indices of the first `limitPerClass` images of each class (all when `nil`).
+    public func indices(limitPerClass: Int?) -> [Int] {
+        firstIndicesPerLabel(samples.map(\.label), limit: limitPerClass)
+    }
+}

@@ -111,7 +111,7 @@ public struct DatasetImport: Sendable {
             var written = 0, unchanged = 0
             for split in FashionMNIST.Split.allCases {
                 let data = try FashionMNIST.load(split, from: options.sourceDirectory)
-                let indices = Self.selectedIndices(labels: data.labels, limitPerClass: options.limitPerClass)
+                let indices = firstIndicesPerLabel(data.labels.map(Int.init), limit: options.limitPerClass)
                 let imagesRecord = sourceRecords.first { $0.role == "\(split.rawValue) images" }!.record
                 let progress = ProgressReporter("import \(split.rawValue)", total: indices.count, unit: "images", quiet: quiet)
                 var batch: [OutputEntry] = []
@@ -165,18 +165,6 @@ public struct DatasetImport: Sendable {
         var index: Int
         var label: Int
         var className: String
-    }
-
-    /// Indices of the images to export: all, or the first `limitPerClass` of each label in file order.
-    static func selectedIndices(labels: [UInt8], limitPerClass: Int?) -> [Int] {
-        guard let limit = limitPerClass else { return Array(labels.indices) }
-        var taken = [Int](repeating: 0, count: 256)
-        var out: [Int] = []
-        for (i, l) in labels.enumerated() where taken[Int(l)] < limit {
-            taken[Int(l)] += 1
-            out.append(i)
-        }
-        return out
     }
 
     /// Removes temporary files an interrupted write left (`.<name>.cloak-tmp-<random>`).

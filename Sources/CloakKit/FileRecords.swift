@@ -18,16 +18,6 @@ enum FileRecords {
                           width: width, height: height, format: format)
     }
 
-    /// `path` made absolute against the working directory, with `.` and `..` removed lexically.
-    /// Symbolic links are not resolved: the path stays the one the user sees.
-    static func absolute(_ path: String) -> String {
-        let joined = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        var parts: [Substring] = []
-        for part in joined.split(separator: "/", omittingEmptySubsequences: true) {
-            if part == "." { continue }
-            if part == ".." { _ = parts.popLast(); continue }
-            parts.append(part)
-        }
-        return "/" + parts.joined(separator: "/")
-    }
+    /// `path` made absolute against the working directory (see ``absolutePath(_:relativeTo:)``).
+    static func absolute(_ path: String) -> String { absolutePath(path) }
 }

@@ -20,9 +20,9 @@ public final class ProvenanceStore: Sendable {
     /// `Store/cloak.sqlite` under the working directory.
     public static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
                                    currentDirectory: String = FileManager.default.currentDirectoryPath) -> String {
-        if let explicit, !explicit.isEmpty { return absolute(explicit, from: currentDirectory) }
-        if let env = environment["CLOAK_STORE"], !env.isEmpty { return absolute(env, from: currentDirectory) }
-        return absolute(defaultRelativePath, from: currentDirectory)
+        if let explicit, !explicit.isEmpty { return absolutePath(explicit, relativeTo: currentDirectory) }
+        if let env = environment["CLOAK_STORE"], !env.isEmpty { return absolutePath(env, relativeTo: currentDirectory) }
+        return absolutePath(defaultRelativePath, relativeTo: currentDirectory)
     }
 
     /// Opens (creating if needed) the store at `path` and applies pending migrations.
@@ -146,15 +146,5 @@ public final class ProvenanceStore: Sendable {
         } catch let error as DatabaseError {
             throw StoreError.sqlite(path: path, message: error.message ?? "\(error)")
         }
-    }
-
-    private static func absolute(_ path: String, from directory: String) -> String {
-        let expanded = (path as NSString).expandingTildeInPath
-        let joined = expanded.hasPrefix("/") ? expanded : directory + "/" + expanded
-        var parts: [Substring] = []
-        for part in joined.split(separator: "/") where part != "." {
-            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
-        }
-        return "/" + parts.joined(separator: "/")
     }
 }

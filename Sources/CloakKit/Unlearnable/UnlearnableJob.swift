@@ -73,7 +73,7 @@ public struct UnlearnableJob: Sendable {
             throw UnlearnableError.invalidSettings("--out must not be inside the input folder \(root)")
         }
         let folder = try ImageFolder(root: root)
-        let indices = Self.selection(folder, limitPerClass: limitPerClass)
+        let indices = folder.indices(limitPerClass: limitPerClass)
         let log: (String) -> Void = { if !quiet { StandardError.print($0) } }
 
         // Load at the working size.
@@ -194,17 +194,5 @@ public struct UnlearnableJob: Sendable {
         var channels: Int
         var classes: [String]
         var images: Int
-    }
-
-    /// Sample indices of the folder to use: all, or the first `limitPerClass` of each class.
-    static func selection(_ folder: ImageFolder, limitPerClass: Int?) -> [Int] {
-        guard let limit = limitPerClass else { return Array(folder.samples.indices) }
-        var taken = [Int](repeating: 0, count: folder.classes.count)
-        var out: [Int] = []
-        for (i, sample) in folder.samples.enumerated() where taken[sample.label] < limit {
-            taken[sample.label] += 1
-            out.append(i)
-        }
-        return out
     }
 }

@@ -68,13 +68,13 @@ public struct Verifier: Sendable {
             seed: Int64(bitPattern: settings.seed), parameters: parameters))
         return try run.run { run in
             // Load everything at the protected set's working size.
-            let trainIndices = UnlearnableJob.selection(train, limitPerClass: settings.limitPerClass)
+            let trainIndices = train.indices(limitPerClass: settings.limitPerClass)
             let protectedImages = train.load(indices: trainIndices)
             let size = (protectedImages.width, protectedImages.height)
             let channels = protectedImages.channels
             let testImages = test.load(size: size, channels: channels)
             let baselineImages = baseline.map { b in
-                b.load(size: size, channels: channels, indices: UnlearnableJob.selection(b, limitPerClass: settings.limitPerClass))
+                b.load(size: size, channels: channels, indices: b.indices(limitPerClass: settings.limitPerClass))
             }
             for failure in protectedImages.failures + testImages.failures + (baselineImages?.failures ?? []) {
                 run.recordFailure(path: failure.path, reason: failure.message)
