@@ -52,9 +52,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "CloakFace", dependencies: ["CloakImage", "CloakNN", "CloakTensor"]),
-        .target(name: "CloakKit", dependencies: ["CloakImage", "CloakData", "CloakStore", "CloakNN", "CloakTensor"]),
+        .target(name: "CloakKit", dependencies: ["CloakImage", "CloakData", "CloakStore", "CloakNN", "CloakTensor", "CloakFace"]),
         .executableTarget(name: "cloak", dependencies: [
-            "CloakKit", "CloakImage", "CloakStore",
+            "CloakKit", "CloakFace", "CloakImage", "CloakStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -73,7 +73,8 @@ let package = Package(
             "CloakStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "CloakKitTests", dependencies: ["CloakKit", "CloakNN", "CloakTensor", "CloakImage", "CloakData", "CloakStore"]),
-        .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore", "CZlib"]),
+        .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore", "CZlib"],
+                    exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,14 +1,39 @@
 import CloakImage
 
+/// How far a face's descriptor moved between an original photo and its cloaked copy.
+public struct FaceShift: Sendable, Equatable {
+    /// L2 distance between the descriptors of the face's chip on the original and on the cloaked photo.
+    public var shift: Float
+    /// Whether the face was found again on the cloaked photo (IoU >= 0.5 with its original box).
+    public var redetected: Bool
+    /// For a targeted cloak: the cloaked chip's descriptor distance to the target.
+    public var targetDistance: Float?
+
+    public init(shift: Float, redetected: Bool, targetDistance: Float? = nil) {
+        self.shift = shift
+        self.redetected = redetected
+        self.targetDistance = targetDistance
+    }
+}
+
 extension FaceCloaker {
-    /// Per face: the descriptor distance between its 8-bit chip on the original (input landmarks) and on
-    /// the cloaked photo (landmarks of the best-overlapping face re-detected there, IoU >= 0.5; else the
-    /// input landmarks), and for targeted cloaks the cloaked chip's distance to the target.
-    func measure(original: RGBImage, cloaked: RGBImage, faces: [DetectedFace], objective: CloakObjective)
-        -> [(shift: Float, redetected: Bool, targetDistance: Float?)] {
+    /// Measures each face as a tracker would see it: the descriptor distance between its 8-bit chip on the
+    /// original (input landmarks) and on the cloaked photo (landmarks of the best-overlapping face
+    /// re-detected there, IoU >= 0.5; else the input landmarks), and for targeted cloaks the cloaked chip's
+    /// distance to the target. `cloaked` may be a re-encoded copy (e.g. JPEG) of the cloak's output.
+    ///
+    /// - Parameters:
+    ///   - original: the upright input photo the faces were found on.
+    ///   - cloaked: the cloaked photo, same size.
+    ///   - faces: the faces as found on `original`.
+    /// - Returns: one ``FaceShift`` per face, in order.
+    public func embeddingShifts(original: RGBImage, cloaked: RGBImage, faces: [DetectedFace],
+                                objective: CloakObjective = .untargeted) -> [FaceShift] {
+        precondition(original.width == cloaked.width && original.height == cloaked.height,
+                     "embeddingShifts: the cloaked photo must have the original's size")
         guard !faces.isEmpty else { return [] }
         let found = finder.faces(in: cloaked)
-        var results: [(Float, Bool, Float?)] = []
+        var results: [FaceShift] = []
         for face in faces {
             let match = found.max { $0.detection.box.iou(face.detection.box) < $1.detection.box.iou(face.detection.box) }
             let redetected = match.map { $0.detection.box.iou(face.detection.box) >= 0.5 } ?? false
@@ -19,7 +44,7 @@ extension FaceCloaker {
             let a = Array(d[0..<n]), b = Array(d[n..<(2 * n)])
             var targetDistance: Float?
             if case .targeted(let t) = objective { targetDistance = Self.distance(b, t) }
-            results.append((Self.distance(a, b), redetected, targetDistance))
+            results.append(FaceShift(shift: Self.distance(a, b), redetected: redetected, targetDistance: targetDistance))
         }
         return results
     }

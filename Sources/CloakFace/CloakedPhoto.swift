@@ -30,6 +30,8 @@ public struct CloakedFace: Sendable {
     public var targetDistance: Float?
     /// RGB DSSIM of ``region`` against the input (see ``ColourDissimilarity``).
     public var dissimilarity: Double
+    /// PSNR of ``region`` against the input, dB (infinite when unchanged).
+    public var regionPSNR: Double
     /// Largest absolute change of any sample, 8-bit levels.
     public var maximumChange: Int
     /// Seconds spent optimising this face.

@@ -23,7 +23,8 @@ public struct ColourDissimilarity: Sendable {
     private let referenceMean: [[Float]]
     private let referenceSecondMoment: [[Float]]
 
-    static let windowSize = 11
+    /// Side of the square SSIM window, pixels.
+    public static let windowSize = 11
     static let kernel: [Float] = {
         let raw = (0..<windowSize).map { i -> Double in
             let d = Double(i - windowSize / 2)

@@ -173,7 +173,7 @@ public enum FaceChipExtractor {
     }
 
     /// The pixels of `box` (inside the image).
-    static func crop(_ image: RGBImage, _ box: FaceBox) -> RGBImage {
+    public static func crop(_ image: RGBImage, _ box: FaceBox) -> RGBImage {
         precondition(box.left >= 0 && box.top >= 0 && box.right < image.width && box.bottom < image.height,
                      "crop \(box) outside \(image.width)x\(image.height)")
         var pixels = [UInt8]()

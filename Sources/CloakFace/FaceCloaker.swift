@@ -84,18 +84,19 @@ public final class FaceCloaker {
             Self.paste(pixels, into: &output, at: region)
             results.append((region, Date().timeIntervalSince(faceStart), trace))
         }
-        let measured = measure(original: photo, cloaked: output, faces: faces, objective: objective)
+        let measured = embeddingShifts(original: photo, cloaked: output, faces: faces, objective: objective)
         let cloakedFaces = faces.indices.map { i -> CloakedFace in
             let region = results[i].region
-            var dssim = 0.0, change = 0
+            var dssim = 0.0, change = 0, psnr = Double.infinity
             if region.width >= ColourDissimilarity.windowSize && region.height >= ColourDissimilarity.windowSize {
                 let before = FaceChipExtractor.crop(photo, region), after = FaceChipExtractor.crop(output, region)
                 dssim = ColourDissimilarity(reference: FloatRGBImage(before)).dissimilarity(FloatRGBImage(after))
                 change = ImageMetrics.linf(before, after)
+                psnr = ImageMetrics.psnr(before, after)
             }
             return CloakedFace(box: faces[i].detection.box, region: region, embeddingShift: measured[i].shift,
                                redetected: measured[i].redetected, targetDistance: measured[i].targetDistance,
-                               dissimilarity: dssim, maximumChange: change,
+                               dissimilarity: dssim, regionPSNR: psnr, maximumChange: change,
                                seconds: results[i].seconds, trace: results[i].trace)
         }
         return CloakedPhoto(image: output, faces: cloakedFaces, psnr: ImageMetrics.psnr(photo, output),

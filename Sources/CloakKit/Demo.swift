@@ -1,3 +1,4 @@
+import CloakFace
 import CloakStore
 import Foundation
 
@@ -8,7 +9,9 @@ import Foundation
 /// 3. Verifies it: trains SmallCNN on the cloaked copy and on the same clean images, tests both on the
 ///    clean test set, under no countermeasure and under JPEG quality 10; prints the summary and writes
 ///    the report.
-/// 4. Lists the recorded runs.
+/// 4. Cloaks the faces of the sample photos of one person (`cloak faces`) and checks them with a tracker
+///    enrolled on the cloaked photos (`cloak verify faces`), another person's photo as the other identity.
+/// 5. Lists the recorded runs.
 public struct Demo: Sendable {
     public var datasetsDirectory: String
     public var reportsDirectory: String
@@ -54,13 +57,50 @@ public struct Demo: Sendable {
         print(VerificationReport.markdown(outcome.result))
         print("Report: \(outcome.reportFolder)/report.html")
 
-        print("\n== 4. What the provenance store recorded (cloak history)")
+        try faceDemo(store: store, arguments: arguments, print: print)
+
+        print("\n== 5. What the provenance store recorded (cloak history)")
         print(String(HistoryReport.text(try store.recentRuns(limit: 10)).dropLast()))
         let bags = "\(cloaked)/Bag"
         if let first = (try? FileManager.default.contentsOfDirectory(atPath: bags))?.filter({ $0.hasSuffix(".png") }).sorted().first {
             print("Try: cloak show \(bags)/\(first)   (the full provenance of one cloaked image)")
         }
         print("Demo finished in \(ProgressReporter.duration(Date().timeIntervalSince(started))).")
+    }
+}
+
+extension Demo {
+    /// Step 4: face cloaks on the sample photos `make setup` fetched (skipped with a note when they are absent).
+    func faceDemo(store: ProvenanceStore, arguments: [String], print: (String) -> Void) throws {
+        let samples = datasetsDirectory + "/face-samples"
+        let models = FaceModels.locate(explicit: nil)
+        print("\n== 4. Cloak the faces in photos of one person, then try to recognise them with a tracker")
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: samples).sorted(),
+              fm.fileExists(atPath: models + "/" + FaceEmbedder.fileName) else {
+            print("   skipped: the sample photos or the face models are missing (run `make setup`)")
+            return
+        }
+        let demo = datasetsDirectory + "/face-demo"
+        let person = names.filter { $0.hasPrefix("obama") || $0 == "32bit.png" }
+        for (folder, files) in [("me", person), ("others", names.filter { $0.hasPrefix("biden") })] {
+            try fm.createDirectory(atPath: demo + "/" + folder, withIntermediateDirectories: true)
+            for name in files where !fm.fileExists(atPath: demo + "/" + folder + "/" + name) {
+                try fm.copyItem(atPath: samples + "/" + name, toPath: demo + "/" + folder + "/" + name)
+            }
+        }
+        print("   cloak faces \(demo)/me --out \(demo)/cloaked")
+        var settings = FaceJobSettings()
+        settings.outputFolder = demo + "/cloaked"
+        settings.modelsDirectory = models
+        let cloaked = try FaceJob(paths: [demo + "/me"], settings: settings, quiet: quiet).run(store: store, arguments: arguments)
+        print(FaceJobReport.markdown(cloaked))
+        print("   cloak verify faces \(demo)/me \(demo)/cloaked --others \(demo)/others")
+        let (result, folder) = try FaceVerification(originals: demo + "/me", cloaked: demo + "/cloaked", others: demo + "/others",
+                                                    reportFolder: reportsDirectory + "/demo-faces", modelsDirectory: models,
+                                                    quiet: quiet).run(store: store, arguments: arguments)
+        print(FaceVerificationReport.markdown(result))
+        print("Report: \(folder)/report.html")
     }
 }
 

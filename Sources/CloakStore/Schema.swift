@@ -116,6 +116,29 @@ enum Schema {
                 t.column("createdAt", .datetime).notNull()
             }
         }
+        // Per face of a cloaked photo (`cloak faces`): where it was and what the cloak did to it.
+        migrator.registerMigration("v2-faces") { db in
+            try db.create(table: "face") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("output", onDelete: .cascade).notNull()
+                t.column("faceIndex", .integer).notNull()        // 0-based, in detection order
+                t.column("boxLeft", .integer).notNull()          // detection box, upright input pixels, inclusive
+                t.column("boxTop", .integer).notNull()
+                t.column("boxRight", .integer).notNull()
+                t.column("boxBottom", .integer).notNull()
+                t.column("embeddingShift", .double).notNull()    // descriptor distance, original vs cloaked
+                t.column("shiftAfterJPEG85", .double)            // the same after re-encoding as JPEG q85
+                t.column("shiftAfterJPEG75", .double)
+                t.column("redetected", .boolean).notNull()       // found again on the cloaked photo
+                t.column("targetDistance", .double)              // targeted cloaks: distance to the target
+                t.column("dssim", .double).notNull()             // RGB DSSIM of the perturbed face region
+                t.column("psnr", .double)                        // dB over the face region; NULL when unchanged
+                t.column("linf", .integer).notNull()             // 0-255 levels
+                t.column("seconds", .double).notNull()           // optimisation time
+                t.column("differencePNG", .blob)                 // |cloaked - original| x10 over the region, PNG
+                t.uniqueKey(["outputId", "faceIndex"])
+            }
+        }
         return migrator
     }()
 }

@@ -13,6 +13,6 @@ struct Cloak: ParsableCommand {
             output content hashes, measured perturbation and failures.
             """,
         version: CloakVersion.current,
-        subcommands: [Datasets.self, Unlearnable.self, Verify.self, Inspect.self, History.self, Show.self, Demo.self]
+        subcommands: [Datasets.self, Unlearnable.self, Faces.self, Verify.self, Inspect.self, History.self, Show.self, Demo.self]
     )
 }

@@ -7,8 +7,8 @@ extension Countermeasure: ExpressibleByArgument {}
 extension Cloak {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a protection claim: train models on the protected data and measure them on clean data.",
-            subcommands: [Dataset.self],
+            abstract: "Check a protection claim: train models on protected data, or run a face tracker on cloaked photos.",
+            subcommands: [Dataset.self, Faces.self],
             defaultSubcommand: Dataset.self
         )
     }

@@ -6,7 +6,7 @@ import Testing
 @Suite("CLI help snapshots")
 struct HelpSnapshotTests {
     static let commands: [[String]] = [
-        [], ["datasets"], ["datasets", "import"], ["unlearnable"], ["verify"], ["verify", "dataset"], ["inspect"],
+        [], ["datasets"], ["datasets", "import"], ["unlearnable"], ["faces"], ["verify"], ["verify", "dataset"], ["verify", "faces"], ["inspect"],
         ["history"], ["show"], ["demo"],
     ]
 
@@ -31,7 +31,7 @@ struct HelpSnapshotTests {
     @Test func everySubcommandHasAnAbstract() throws {
         let dir = try makeWorkFolder()
         let root = try CLI.run(["--help"], in: dir).stdout
-        for name in ["datasets", "unlearnable", "verify", "inspect", "history", "show", "demo"] {
+        for name in ["datasets", "unlearnable", "faces", "verify", "inspect", "history", "show", "demo"] {
             let line = root.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(name + " ") }
             #expect(line != nil && line!.count > name.count + 10, "no abstract for \(name) in:\n\(root)")
         }

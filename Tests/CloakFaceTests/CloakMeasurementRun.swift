@@ -18,8 +18,11 @@ final class CloakMeasurementRun: XCTestCase {
         let output = environment["CLOAK_FACE_MEASURE_OUT"]
         let finder = FaceFinder(detector: try FaceTestData.detector(), predictor: try FaceTestData.predictor())
         let embedder = try EmbedderTestData.embedder()
-        var settings = mode.settings(seed: 1)
-        // Tuning knobs: CLOAK_FACE_LEARNING_RATE, CLOAK_FACE_FINAL_LR_FRACTION, CLOAK_FACE_MARGIN_FRACTION.
+        var settings = mode.settings(seed: environment["CLOAK_FACE_SEED"].flatMap(UInt64.init) ?? 1)
+        // Tuning knobs: CLOAK_FACE_SEED, CLOAK_FACE_STEPS, CLOAK_FACE_LEARNING_RATE, CLOAK_FACE_FINAL_LR_FRACTION,
+        // CLOAK_FACE_MARGIN_FRACTION, CLOAK_FACE_JITTERS.
+        if let n = environment["CLOAK_FACE_STEPS"].flatMap(Int.init) { settings.steps = n }
+        if let n = environment["CLOAK_FACE_JITTERS"].flatMap(Int.init) { settings.jittersPerStep = n }
         if let lr = environment["CLOAK_FACE_LEARNING_RATE"].flatMap(Float.init) { settings.learningRate = lr }
         if let f = environment["CLOAK_FACE_FINAL_LR_FRACTION"].flatMap(Float.init) { settings.finalLearningRateFraction = f }
         if let m = environment["CLOAK_FACE_MARGIN_FRACTION"].flatMap(Double.init) { settings.marginFraction = m }

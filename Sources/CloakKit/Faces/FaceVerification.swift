@@ -1,0 +1,261 @@
+import CloakData
+import CloakFace
+import CloakImage
+import CloakStore
+import Foundation
+
+/// `cloak verify faces <originals> <cloaked>`: does the cloak keep a face recogniser from tying the photos
+/// to the person?
+///
+/// 1. Pairs each original photo with its cloaked copy (same relative path with any image extension in the
+///    cloaked folder, or `<name>.cloaked.<ext>`), detects and aligns the faces on both independently (as a
+///    tracker would) and reports each face's descriptor shift.
+/// 2. The tracker test: the tracker enrols the *cloaked* photos as the person's gallery and is probed with
+///    each clean photo it did not enrol (the photo's own cloaked copy is left out of the gallery). A probe
+///    matches when its distance to a gallery face is below dlib's 0.6 threshold. For contrast the same with
+///    the clean photos as the gallery. With `--others` (a folder of other people: one subfolder per person,
+///    or one photo per person), each probe's nearest identity is reported too.
+///
+/// Each photo stands for one person through its largest face. The verdict is that protection holds only
+/// when no clean probe matches the cloaked gallery.
+public struct FaceVerification {
+    public var originals: String
+    public var cloaked: String
+    public var others: String?
+    public var reportFolder: String?
+    public var modelsDirectory: String
+    public var quiet: Bool
+    /// dlib's same-person threshold.
+    public var threshold: Double = 0.6
+
+    public init(originals: String, cloaked: String, others: String? = nil, reportFolder: String? = nil,
+                modelsDirectory: String = FaceModels.defaultDirectory, quiet: Bool = false) {
+        self.originals = originals
+        self.cloaked = cloaked
+        self.others = others
+        self.reportFolder = reportFolder
+        self.modelsDirectory = modelsDirectory
+        self.quiet = quiet
+    }
+
+    /// One face of an original photo and what became of it on the cloaked copy.
+    public struct PairFace: Codable, Sendable, Equatable {
+        public var box: FaceBox
+        /// Descriptor distance to the overlapping face found on the cloaked copy; `nil` when none was found.
+        public var shift: Double?
+    }
+
+    /// An original photo and its cloaked copy.
+    public struct Pair: Codable, Sendable, Equatable {
+        public var original: String
+        public var cloaked: String?
+        public var faces: [PairFace]
+        /// Why the pair could not be measured (no copy, unreadable, different size, no face).
+        public var problem: String?
+    }
+
+    /// One clean photo probing the galleries.
+    public struct Probe: Codable, Sendable, Equatable {
+        public var photo: String
+        /// Nearest distance to the cloaked gallery (the other photos' cloaked copies) and how many match.
+        public var nearestCloaked: Double?
+        public var matchesCloaked: Int
+        /// The same with the clean photos as the gallery.
+        public var nearestClean: Double?
+        public var matchesClean: Int
+        public var gallerySize: Int
+        /// With `--others`: the identity nearest to the probe (`"this person (cloaked gallery)"` or an
+        /// other's name) and its distance.
+        public var nearestIdentity: String?
+        public var nearestIdentityDistance: Double?
+    }
+
+    public struct Result: Codable, Sendable {
+        public var runID: Int64
+        public var originals: String
+        public var cloaked: String
+        public var threshold: Double
+        public var pairs: [Pair]
+        public var probes: [Probe]
+        /// Other identities and how many of their photos had a face.
+        public var others: [String: Int]
+        public var holds: Bool
+        public var seconds: Double
+    }
+
+    static let selfIdentity = "this person (cloaked gallery)"
+
+    public func run(store: ProvenanceStore, arguments: [String]) throws -> (result: Result, reportFolder: String) {
+        let started = Date()
+        let models = try FaceModels(directory: modelsDirectory)
+        let parameters = JSON.string(["originals": absolutePath(originals), "cloaked": absolutePath(cloaked),
+                                      "others": others.map { absolutePath($0) } ?? "", "threshold": String(threshold)])
+        let run = try RecordedRun(store: store, start: RunStart(
+            command: "verify faces", arguments: arguments, toolVersion: CloakVersion.current, parameters: parameters))
+        return try run.run { run in
+            try models.record(in: store, runID: run.id)
+            let found = pairFiles()
+            guard found.contains(where: { $0.cloaked != nil }) else { throw FaceJobError.noPairs(originals: originals, cloaked: cloaked) }
+            let progress = ProgressReporter("verify faces", total: found.count, unit: "photo pairs", quiet: quiet)
+            var pairs: [Pair] = []
+            var subjects: [(photo: String, clean: [Float], cloaked: [Float]?)] = []
+            var thumbnails: [FaceVerificationReport.Thumbnail] = []
+            for (original, copy) in found {
+                defer { progress.advance() }
+                var pair = Pair(original: absolutePath(original), cloaked: copy.map { absolutePath($0) }, faces: [])
+                do {
+                    let a = try load(original, role: "original", run: run)
+                    let facesA = models.finder.faces(in: a)
+                    guard let copy else {
+                        pair.problem = "no cloaked copy found"
+                        pairs.append(pair)
+                        continue
+                    }
+                    let b = try load(copy, role: "cloaked", run: run)
+                    guard a.width == b.width && a.height == b.height else {
+                        pair.problem = "the cloaked copy is \(b.width)x\(b.height), the original \(a.width)x\(a.height)"
+                        pairs.append(pair)
+                        continue
+                    }
+                    guard !facesA.isEmpty else {
+                        pair.problem = "no face found on the original"
+                        pairs.append(pair)
+                        continue
+                    }
+                    let facesB = models.finder.faces(in: b)
+                    for face in facesA {
+                        let match = facesB.max { $0.detection.box.iou(face.detection.box) < $1.detection.box.iou(face.detection.box) }
+                        var shift: Double?
+                        if let match, match.detection.box.iou(face.detection.box) >= 0.5 {
+                            shift = Self.distance(models.descriptor(of: face, in: a), models.descriptor(of: match, in: b))
+                        }
+                        pair.faces.append(PairFace(box: face.detection.box, shift: shift))
+                    }
+                    let subject = facesA.max { $0.detection.box.area < $1.detection.box.area }!
+                    let cloakedSubject = facesB.filter { $0.detection.box.iou(subject.detection.box) >= 0.5 }
+                        .max { $0.detection.box.iou(subject.detection.box) < $1.detection.box.iou(subject.detection.box) }
+                    subjects.append((absolutePath(original), models.descriptor(of: subject, in: a),
+                                     cloakedSubject.map { models.descriptor(of: $0, in: b) }))
+                    thumbnails.append(FaceVerificationReport.Thumbnail(original: a, cloaked: b, box: subject.detection.box))
+                    pairs.append(pair)
+                } catch {
+                    pair.problem = error.localizedDescription
+                    run.recordFailure(path: absolutePath(copy ?? original), reason: error.localizedDescription)
+                    if !quiet { StandardError.print("error: \(error.localizedDescription)") }
+                    pairs.append(pair)
+                }
+            }
+            progress.finish()
+
+            let otherIdentities = try loadOthers(models: models, run: run)
+            var probes: [Probe] = []
+            for (i, subject) in subjects.enumerated() {
+                let cloakedGallery = subjects.indices.filter { $0 != i }.compactMap { subjects[$0].cloaked }
+                let cleanGallery = subjects.indices.filter { $0 != i }.map { subjects[$0].clean }
+                let dc = cloakedGallery.map { Self.distance(subject.clean, $0) }
+                let dn = cleanGallery.map { Self.distance(subject.clean, $0) }
+                var probe = Probe(photo: subject.photo, nearestCloaked: dc.min(), matchesCloaked: dc.filter { $0 < threshold }.count,
+                                  nearestClean: dn.min(), matchesClean: dn.filter { $0 < threshold }.count,
+                                  gallerySize: cloakedGallery.count)
+                if !otherIdentities.isEmpty {
+                    var nearest: (String, Double)? = dc.min().map { (Self.selfIdentity, $0) }
+                    for (name, descriptors) in otherIdentities {
+                        if let d = descriptors.map({ Self.distance(subject.clean, $0) }).min(), d < nearest?.1 ?? .infinity {
+                            nearest = (name, d)
+                        }
+                    }
+                    probe.nearestIdentity = nearest?.0
+                    probe.nearestIdentityDistance = nearest?.1
+                }
+                probes.append(probe)
+            }
+            let result = Result(runID: run.id, originals: absolutePath(originals), cloaked: absolutePath(cloaked),
+                                threshold: threshold, pairs: pairs, probes: probes,
+                                others: otherIdentities.mapValues(\.count),
+                                holds: !probes.isEmpty && probes.allSatisfy { $0.matchesCloaked == 0 },
+                                seconds: Date().timeIntervalSince(started))
+            try record(result, store: store, runID: run.id)
+            let folder = reportFolder ?? "reports/verify-faces-\(run.id)"
+            try FaceVerificationReport.write(result, thumbnails: thumbnails, to: folder)
+            try run.finish()
+            return (result, folder)
+        }
+    }
+
+    /// Originals (not `*.cloaked.*`) with their cloaked copies, in walk order.
+    func pairFiles() -> [(original: String, cloaked: String?)] {
+        let walker = FileWalker()
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: cloaked, isDirectory: &isFolder), !isFolder.boolValue {
+            return [(originals, cloaked)]   // one photo and its copy
+        }
+        let cloakedRoot = cloaked.hasSuffix("/") ? String(cloaked.dropLast()) : cloaked
+        var copies = Set(walker.walk([cloakedRoot]).files)
+        return walker.walk([originals]).files.filter { !$0.lowercased().contains(".cloaked.") }.map { original in
+            let relative = original == originals ? (original as NSString).lastPathComponent
+                : String(original.dropFirst(originals.count).drop { $0 == "/" })
+            let stem = (relative as NSString).deletingPathExtension
+            var candidates: [String] = []
+            for ext in ["png", "jpg", "jpeg", "PNG", "JPG", "JPEG"] {
+                candidates.append(cloakedRoot + "/" + stem + ".cloaked." + ext)
+            }
+            for ext in ["png", "jpg", "jpeg", "PNG", "JPG", "JPEG"] { candidates.append(cloakedRoot + "/" + stem + "." + ext) }
+            let match = candidates.first { copies.contains($0) && absolutePath($0) != absolutePath(original) }
+            if let match { copies.remove(match) }
+            return (original, match)
+        }
+    }
+
+    private func load(_ path: String, role: String, run: RecordedRun) throws -> RGBImage {
+        let bytes = try ImageCodec.readBytes(path: path)
+        let decoded = try ImageCodec.decode(bytes: bytes, path: path)
+        try run.store.recordRunInput(runID: run.id, file: FileRecords.record(
+            bytes: bytes, path: path, width: decoded.image.width, height: decoded.image.height,
+            format: decoded.format.rawValue), role: role)
+        return decoded.image
+    }
+
+    /// Other identities: a subfolder per person, or one photo per person; the largest face of each photo.
+    private func loadOthers(models: FaceModels, run: RecordedRun) throws -> [String: [[Float]]] {
+        guard let others else { return [:] }
+        var identities: [String: [[Float]]] = [:]
+        let root = others.hasSuffix("/") ? String(others.dropLast()) : others
+        for path in FileWalker().walk([root]).files where !path.lowercased().contains(".cloaked.") {
+            let relative = path == root ? (path as NSString).lastPathComponent
+                : String(path.dropFirst(root.count).drop { $0 == "/" })
+            let name = relative.contains("/") ? String(relative.split(separator: "/").first!)
+                : (relative as NSString).deletingPathExtension
+            guard let image = try? load(path, role: "other identity", run: run),
+                  let face = models.finder.faces(in: image).max(by: { $0.detection.box.area < $1.detection.box.area }) else { continue }
+            identities[name, default: []].append(models.descriptor(of: face, in: image))
+        }
+        return identities
+    }
+
+    /// Two rows in the verifications table: the tracker with the cloaked gallery and with the clean one.
+    /// "Accuracy" is the fraction of clean probes the tracker matched to the person.
+    private func record(_ r: Result, store: ProvenanceStore, runID: Int64) throws {
+        guard !r.probes.isEmpty else { return }
+        let originalsDigest = FileDigest.sha256(Array(r.pairs.map(\.original).joined(separator: "\n").utf8))
+        let cloakedDigest = FileDigest.sha256(Array(r.pairs.compactMap(\.cloaked).joined(separator: "\n").utf8))
+        let model = FaceEmbedder.fileName
+        for baseline in [false, true] {
+            let matched = Double(r.probes.filter { (baseline ? $0.matchesClean : $0.matchesCloaked) > 0 }.count)
+                / Double(r.probes.count)
+            let shifts = r.pairs.flatMap(\.faces).compactMap(\.shift)
+            let details = JSON.string(["kind": "face tracker", "probes": "\(r.probes.count)",
+                                       "threshold": "\(r.threshold)",
+                                       "minimumShift": shifts.min().map { String(format: "%.4f", $0) } ?? ""])
+            try store.recordVerification(VerificationRecord(
+                runId: runID, trainDataset: baseline ? r.originals : r.cloaked,
+                trainDatasetSHA256: baseline ? originalsDigest : cloakedDigest, testDataset: r.originals,
+                testDatasetSHA256: originalsDigest, isBaseline: baseline, model: model, epochs: 0,
+                countermeasure: "none", accuracies: JSON.string([matched]), finalAccuracy: matched,
+                bestAccuracy: matched, details: details))
+        }
+    }
+
+    static func distance(_ a: [Float], _ b: [Float]) -> Double {
+        Double(zip(a, b).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot())
+    }
+}

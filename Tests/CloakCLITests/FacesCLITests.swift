@@ -1,0 +1,180 @@
+@testable import CloakImage
+import CloakStore
+import Foundation
+import Testing
+
+/// The repository's `Datasets/` (face models and sample photos come from `make setup`).
+let repositoryDatasets = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Datasets").path
+let faceDataInstalled = FileManager.default.fileExists(atPath: repositoryDatasets + "/dlib-models/dlib_face_recognition_resnet_model_v1.dat")
+    && FileManager.default.fileExists(atPath: repositoryDatasets + "/face-samples/obama.jpg")
+
+/// `cloak faces` and `cloak verify faces` on real photos, with a folder mixing good photos and every kind
+/// of odd input the issue lists.
+@Suite("cloak faces and cloak verify faces", .enabled(if: faceDataInstalled, "needs the face models and sample photos (make setup)"))
+struct FacesCLITests {
+    let samples = repositoryDatasets + "/face-samples"
+    let models = repositoryDatasets + "/dlib-models"
+
+    /// Builds the mixed folder: returns the names of the photos that must be cloaked.
+    func makeMixedFolder(_ dir: String) throws -> [String] {
+        let photos = dir + "/photos"
+        try FileManager.default.createDirectory(atPath: photos + "/holiday", withIntermediateDirectories: true)
+        let obama = try ImageCodec.decode(path: samples + "/obama.jpg").image
+        let obama2 = try ImageCodec.decode(path: samples + "/obama2.jpg").image
+        // Good: a plain JPEG, in a subfolder.
+        try FileManager.default.copyItem(atPath: samples + "/obama.jpg", toPath: photos + "/holiday/obama.jpg")
+        // Good: a grayscale PNG.
+        let grey = RGBImage(width: obama2.width, height: obama2.height, gray: obama2.floatLuma.map { UInt8(($0 * 255).rounded()) })
+        try ImageCodec.write(grey, to: photos + "/grey.png", as: .png)
+        // Good: 6000x4000 with the face at its original size.
+        var big = RGBImage(width: 6000, height: 4000, fill: (90, 110, 130))
+        for y in 0..<obama.height {
+            for x in 0..<obama.width {
+                for c in 0..<3 { big.pixels[((y + 1500) * 6000 + x + 2500) * 3 + c] = obama.pixels[(y * obama.width + x) * 3 + c] }
+            }
+        }
+        try ImageCodec.write(big, to: photos + "/big.jpg", as: .jpeg, options: EncodeOptions(jpegQuality: 90))
+        // Good: an Adobe CMYK JPEG (stored C'M'Y' = R G B with K' = 255, no black ink).
+        var cmyk = [UInt8]()
+        for i in stride(from: 0, to: obama2.pixels.count, by: 3) { cmyk += [obama2.pixels[i], obama2.pixels[i + 1], obama2.pixels[i + 2], 255] }
+        try writeFileAtomically(try JPEGCodec.encodeSamples(cmyk, width: obama2.width, height: obama2.height, components: 4,
+                                                            quality: 95, fullChroma: true, progressive: false, path: "cmyk.jpg"),
+                                to: photos + "/cmyk.jpg")
+        // No face: a smooth synthetic picture.
+        var sky = RGBImage(width: 400, height: 300)
+        for i in 0..<(400 * 300) { sky.pixels[3 * i] = UInt8(i % 400 / 2); sky.pixels[3 * i + 1] = 150; sky.pixels[3 * i + 2] = 220 }
+        try ImageCodec.write(sky, to: photos + "/sky.png", as: .png)
+        // A face under 40 pixels: obama.jpg shrunk 10x.
+        let w = obama.width / 10, h = obama.height / 10
+        let tiny = RGBImage(floats: Resize.area(obama.floatRGB, width: obama.width, height: obama.height, channels: 3,
+                                                toWidth: w, toHeight: h), width: w, height: h, channels: 3)
+        try ImageCodec.write(tiny, to: photos + "/tiny.png", as: .png)
+        // Corrupt: a JPEG cut in half; garbage with a .jpg name.
+        let bytes = [UInt8](FileManager.default.contents(atPath: samples + "/obama2.jpg")!)
+        try writeFileAtomically(Array(bytes[..<(bytes.count / 2)]), to: photos + "/truncated.jpg")
+        try writeFileAtomically(Array("not a photo".utf8), to: photos + "/notes.jpg")
+        return ["big.jpg", "cmyk.jpg", "grey.png", "holiday/obama.jpg"]
+    }
+
+    func digests(_ folder: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for name in try FileManager.default.subpathsOfDirectory(atPath: folder) {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isDir), !isDir.boolValue {
+                out[name] = try FileDigest.sha256(ofFileAt: folder + "/" + name)
+            }
+        }
+        return out
+    }
+
+    @Test func mixedFolderHasAClearOutcomePerPhotoAndCloaksEveryGoodOne() throws {
+        let dir = try makeWorkFolder()
+        let good = try makeMixedFolder(dir)
+        let before = try digests(dir + "/photos")
+        let run = try CLI.run(["faces", "photos", "--models", models, "--json"], in: dir)
+        #expect(run.status == 1, "failures make the exit status 1: \(run.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+        let photos = summary["photos"] as! [[String: Any]]
+        func outcome(_ name: String) -> String? {
+            photos.first { ($0["input"] as! String).hasSuffix("/photos/" + name) }?["outcome"] as? String
+        }
+        for name in good { #expect(outcome(name) == "cloaked", "\(name): \(photos)") }
+        #expect(outcome("sky.png") == "no face")
+        #expect(outcome("tiny.png") == "no face")
+        #expect(outcome("truncated.jpg") == "failed")
+        #expect(outcome("notes.jpg") == "failed")
+        #expect(run.stderr.contains("photos/notes.jpg: not a PNG or JPEG file"))
+
+        // Outputs beside the originals, only for the good photos; originals untouched.
+        let after = try digests(dir + "/photos")
+        for (name, digest) in before { #expect(after[name] == digest, "\(name) was modified") }
+        let written = Set(after.keys).subtracting(before.keys)
+        #expect(written == ["big.cloaked.jpg", "cmyk.cloaked.jpg", "grey.cloaked.png", "holiday/obama.cloaked.jpg"])
+
+        // Each cloaked face moved, within the cap (PNG: exactly), and the grey photo stayed grey.
+        for photo in photos where photo["outcome"] as? String == "cloaked" {
+            let faces = photo["faces"] as! [[String: Any]]
+            #expect(faces.count == 1, "\(photo["input"]!)")
+            for face in faces {
+                let shift = face["shift"] as? Double ?? 0, linf = face["linf"] as? Int ?? 99
+                let dssim = face["dssim"] as? Double ?? 1
+                #expect(shift >= 0.5, "\(photo["input"]!): \(face)")
+                #expect(linf <= 6)
+                #expect(dssim <= 0.005 + 1e-9)
+                #expect(face["shiftAfterJPEG75"] as? Double != nil)
+            }
+        }
+        let grey = try ImageCodec.decode(path: dir + "/photos/grey.cloaked.png").image
+        #expect(grey.isGrayscale)
+        #expect(ImageMetrics.linf(grey, try ImageCodec.decode(path: dir + "/photos/grey.png").image) <= 6)
+        let big = try ImageCodec.readHeader(path: dir + "/photos/big.cloaked.jpg")
+        #expect(big.width == 6000 && big.height == 4000)
+
+        // The store: one output per cloaked photo with its faces, failures for the broken files, no-face inputs.
+        let store = try ProvenanceStore(path: dir + "/Store/cloak.sqlite")
+        let runID = summary["runID"] as! Int64
+        #expect(try store.outputCount(runID: runID) == 4)
+        #expect(Set(try store.failures(runID: runID).map { ($0.path as NSString).lastPathComponent }) == ["truncated.jpg", "notes.jpg"])
+        let provenance = try store.provenance(sha256: try FileDigest.sha256(ofFileAt: dir + "/photos/holiday/obama.cloaked.jpg"))
+        let output = try #require(provenance.producedBy.first)
+        let faces = try store.faces(outputID: output.output.id!)
+        #expect(faces.count == 1)
+        #expect(faces[0].embeddingShift >= 0.5 && faces[0].shiftAfterJPEG85 != nil && faces[0].differencePNG != nil)
+        #expect(Set(output.models.map(\.role)) == ["detector", "landmarks", "embedder"])
+        let noFace = try store.provenance(sha256: try FileDigest.sha256(ofFileAt: dir + "/photos/sky.png"))
+        #expect(noFace.readBy.map(\.role) == ["no face"])
+
+        // Again: the cloaked outputs are skipped by name, the good photos are already cloaked.
+        let again = try CLI.run(["faces", "photos", "--models", models, "--json", "--quiet"], in: dir)
+        let second = (try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as! [String: Any])["photos"] as! [[String: Any]]
+        #expect(second.filter { $0["outcome"] as? String == "already cloaked" }.count == 4)
+        #expect(second.filter { $0["outcome"] as? String == "skipped" }.count == 4)
+        #expect(second.filter { $0["outcome"] as? String == "cloaked" }.isEmpty)
+        #expect(try digests(dir + "/photos") == after)
+    }
+
+    @Test func mirroredTreeFormatsForceAndVerify() throws {
+        let dir = try makeWorkFolder()
+        try FileManager.default.createDirectory(atPath: dir + "/me", withIntermediateDirectories: true)
+        for name in ["obama.jpg", "obama3.jpg", "obama_partial_face.jpg"] {
+            try FileManager.default.copyItem(atPath: samples + "/" + name, toPath: dir + "/me/" + name)
+        }
+        let made = try CLI.run(["faces", "me", "--out", "cloaked", "--format", "png", "--mode", "low",
+                                "--no-recompression-check", "--models", models], in: dir)
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.contains("| obama3.jpg | 0 |"))
+        for name in ["obama", "obama3", "obama_partial_face"] {
+            let original = try ImageCodec.decode(path: dir + "/me/\(name).jpg").image
+            let cloaked = try ImageCodec.decode(path: dir + "/cloaked/\(name).png").image
+            #expect(ImageMetrics.linf(original, cloaked) <= 6, "\(name)")
+            #expect(ImageMetrics.psnr(original, cloaked) >= 40, "\(name)")
+        }
+        // --force redoes a photo the store shows as done.
+        let forced = try CLI.run(["faces", "me/obama.jpg", "--out", "cloaked", "--format", "png", "--mode", "low",
+                                  "--no-recompression-check", "--force", "--models", models], in: dir)
+        #expect(forced.stdout.contains("Cloaked 1 photo(s)"), "\(forced.stdout)")
+
+        // The verification pairs originals with the mirrored copies and runs the tracker test.
+        let verified = try CLI.run(["verify", "faces", "me", "cloaked", "--others", samples + "/biden.jpg",
+                                    "--report", "report", "--models", models], in: dir)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stdout.contains("| obama.jpg | 0 |"))
+        #expect(verified.stdout.contains("nearest identity"))
+        let report = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir + "/report/report.json")!)
+            as! [String: Any]
+        let pairs = report["pairs"] as! [[String: Any]]
+        #expect(pairs.count == 3)
+        for pair in pairs {
+            let shift = try #require((pair["faces"] as! [[String: Any]]).first?["shift"] as? Double)
+            #expect(shift >= 0.4, "\(pair)")
+        }
+        #expect((report["probes"] as! [[String: Any]]).count == 3)
+        let html = try String(contentsOfFile: dir + "/report/report.html", encoding: .utf8)
+        #expect(html.contains("data:image/png;base64,") && html.contains("Tracker test"))
+        let store = try ProvenanceStore(path: dir + "/Store/cloak.sqlite")
+        let runs = try store.recentRuns(limit: 5)
+        #expect(runs.first?.command == "verify faces")
+        #expect(try store.verifications(runID: runs.first!.id).map(\.isBaseline) == [false, true])
+    }
+}
