@@ -5,10 +5,11 @@ should match. Uses dlib's own HOG detection, 5-point landmarks, get_face_chip an
 
     Datasets/.venv-dlib/bin/python Tests/CloakFaceTests/Fixtures/tracker_test_with_dlib.py CLOAKED [PERSON_FILES...]
 
-CLOAKED holds `<stem>.cloaked.png` for the sample photos (as CloakMeasurementRun writes them); the person's files
+CLOAKED holds `<stem>.cloaked.<ext>` for the sample photos (as CloakMeasurementRun and `cloak faces` write them); the person's files
 default to the Obama photos of Datasets/face-samples, and biden.jpg is the other identity for scale. For each
 probe, the gallery is every other file of the person, cloaked (and, for comparison, clean).
 """
+import glob
 import os
 import sys
 
@@ -38,7 +39,13 @@ def main():
         return np.array(embedder.compute_face_descriptor(chip))
 
     clean = {p: descriptor(os.path.join(SAMPLES, p)) for p in person + ["biden.jpg"]}
-    cloaked = {p: descriptor(os.path.join(cloaked_dir, os.path.splitext(p)[0] + ".cloaked.png")) for p in person}
+    def cloaked_path(p):
+        matches = sorted(glob.glob(os.path.join(cloaked_dir, os.path.splitext(p)[0] + ".cloaked.*")))
+        if not matches:
+            sys.exit("no cloaked copy of %s in %s" % (p, cloaked_dir))
+        return matches[0]
+
+    cloaked = {p: descriptor(cloaked_path(p)) for p in person}
     print("| clean probe | nearest cloaked gallery | matches < 0.6 | nearest clean gallery | to biden.jpg |")
     print("|---|---|---|---|---|")
     for probe in person:
