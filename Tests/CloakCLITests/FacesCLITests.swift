@@ -155,6 +155,17 @@ struct FacesCLITests {
                                   "--no-recompression-check", "--force", "--models", models], in: dir)
         #expect(forced.stdout.contains("Cloaked 1 photo(s)"), "\(forced.stdout)")
 
+        // --target pulls the face toward another person (obama.jpg is 0.85 from biden.jpg before).
+        try FileManager.default.createDirectory(atPath: dir + "/someone", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: samples + "/biden.jpg", toPath: dir + "/someone/biden.jpg")
+        let targeted = try CLI.run(["faces", "me/obama.jpg", "--target", "someone", "--out", "targeted", "--mode", "low",
+                                    "--no-recompression-check", "--json", "--models", models], in: dir)
+        #expect(targeted.status == 0, "\(targeted.stderr)")
+        let t = try JSONSerialization.jsonObject(with: Data(targeted.stdout.utf8)) as! [String: Any]
+        let targetFace = ((t["photos"] as! [[String: Any]])[0]["faces"] as! [[String: Any]])[0]
+        #expect(t["targeted"] as? Bool == true)
+        #expect((targetFace["targetDistance"] as? Double ?? 1) < 0.6, "\(targetFace)")
+
         // The verification pairs originals with the mirrored copies and runs the tracker test.
         let verified = try CLI.run(["verify", "faces", "me", "cloaked", "--others", samples + "/biden.jpg",
                                     "--report", "report", "--models", models], in: dir)

@@ -21,8 +21,8 @@ public enum FaceJobReport {
                 PSNR and L-inf measure the cloak over the perturbed face region; photo PSNR and SSIM measure the \
                 written file against the original (for JPEG outputs they include the encoder's own error).
 
-                | photo | face | shift | after q85 | after q75 | face DSSIM | face PSNR | L-inf | photo PSNR | photo SSIM | time |
-                |---|---|---|---|---|---|---|---|---|---|---|
+                | photo | face | shift | after q85 | after q75 |\(s.targeted ? " to target |" : "") face DSSIM | face PSNR | L-inf | photo PSNR | photo SSIM | time |
+                |---|---|---|---|---|\(s.targeted ? "---|" : "")---|---|---|---|---|---|
 
                 """
             for p in cloaked {
@@ -30,6 +30,7 @@ public enum FaceJobReport {
                     out += "| \((p.input as NSString).lastPathComponent) | \(i) | \(f3(f.shift))"
                         + (f.redetected ? "" : " (not re-detected)")
                         + " | \(f.shiftAfterJPEG85.map(f3) ?? "-") | \(f.shiftAfterJPEG75.map(f3) ?? "-")"
+                        + (s.targeted ? " | \(f.targetDistance.map(f3) ?? "-")" : "")
                         + " | \(String(format: "%.4f", f.dssim)) | \(db(f.psnr)) | \(f.linf) | \(db(p.psnr))"
                         + " | \(p.ssim.map { String(format: "%.4f", $0) } ?? "-") | \(String(format: "%.1fs", f.seconds)) |\n"
                 }
