@@ -41,6 +41,18 @@ struct FacesCLITests {
         try writeFileAtomically(try JPEGCodec.encodeSamples(cmyk, width: obama2.width, height: obama2.height, components: 4,
                                                             quality: 95, fullChroma: true, progressive: false, path: "cmyk.jpg"),
                                 to: photos + "/cmyk.jpg")
+        // Good: stored sideways with EXIF orientation 6 (the viewer turns it 90 degrees clockwise).
+        var sideways = RGBImage(width: obama.height, height: obama.width)
+        for y in 0..<obama.height {
+            for x in 0..<obama.width {
+                for c in 0..<3 { sideways.pixels[((obama.width - 1 - x) * obama.height + y) * 3 + c] = obama.pixels[(y * obama.width + x) * 3 + c] }
+            }
+        }
+        let tiff: [UInt8] = Array("MM".utf8) + [0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0]
+        let app1 = Array("Exif".utf8) + [0, 0] + tiff
+        let plain = try ImageCodec.encode(sideways, as: .jpeg)
+        let rotated = Array(plain[..<2]) + [0xFF, 0xE1, UInt8((app1.count + 2) >> 8), UInt8((app1.count + 2) & 0xFF)] + app1 + Array(plain[2...])
+        try writeFileAtomically(rotated, to: photos + "/rotated.jpg")
         // No face: a smooth synthetic picture.
         var sky = RGBImage(width: 400, height: 300)
         for i in 0..<(400 * 300) { sky.pixels[3 * i] = UInt8(i % 400 / 2); sky.pixels[3 * i + 1] = 150; sky.pixels[3 * i + 2] = 220 }
@@ -54,7 +66,7 @@ struct FacesCLITests {
         let bytes = [UInt8](FileManager.default.contents(atPath: samples + "/obama2.jpg")!)
         try writeFileAtomically(Array(bytes[..<(bytes.count / 2)]), to: photos + "/truncated.jpg")
         try writeFileAtomically(Array("not a photo".utf8), to: photos + "/notes.jpg")
-        return ["big.jpg", "cmyk.jpg", "grey.png", "holiday/obama.jpg"]
+        return ["big.jpg", "cmyk.jpg", "grey.png", "holiday/obama.jpg", "rotated.jpg"]
     }
 
     func digests(_ folder: String) throws -> [String: String] {
@@ -90,7 +102,8 @@ struct FacesCLITests {
         let after = try digests(dir + "/photos")
         for (name, digest) in before { #expect(after[name] == digest, "\(name) was modified") }
         let written = Set(after.keys).subtracting(before.keys)
-        #expect(written == ["big.cloaked.jpg", "cmyk.cloaked.jpg", "grey.cloaked.png", "holiday/obama.cloaked.jpg"])
+        #expect(written == ["big.cloaked.jpg", "cmyk.cloaked.jpg", "grey.cloaked.png", "holiday/obama.cloaked.jpg",
+                            "rotated.cloaked.jpg"])
 
         // Each cloaked face moved, within the cap (PNG: exactly), and the grey photo stayed grey.
         for photo in photos where photo["outcome"] as? String == "cloaked" {
@@ -108,13 +121,16 @@ struct FacesCLITests {
         let grey = try ImageCodec.decode(path: dir + "/photos/grey.cloaked.png").image
         #expect(grey.isGrayscale)
         #expect(ImageMetrics.linf(grey, try ImageCodec.decode(path: dir + "/photos/grey.png").image) <= 6)
+        // The sideways photo was cloaked upright and written upright, without EXIF.
+        let upright = try ImageCodec.decode(path: dir + "/photos/rotated.cloaked.jpg")
+        #expect(upright.image.width == 910 && upright.image.height == 1137 && upright.metadata.exif == nil)
         let big = try ImageCodec.readHeader(path: dir + "/photos/big.cloaked.jpg")
         #expect(big.width == 6000 && big.height == 4000)
 
         // The store: one output per cloaked photo with its faces, failures for the broken files, no-face inputs.
         let store = try ProvenanceStore(path: dir + "/Store/cloak.sqlite")
         let runID = summary["runID"] as! Int64
-        #expect(try store.outputCount(runID: runID) == 4)
+        #expect(try store.outputCount(runID: runID) == 5)
         #expect(Set(try store.failures(runID: runID).map { ($0.path as NSString).lastPathComponent }) == ["truncated.jpg", "notes.jpg"])
         let provenance = try store.provenance(sha256: try FileDigest.sha256(ofFileAt: dir + "/photos/holiday/obama.cloaked.jpg"))
         let output = try #require(provenance.producedBy.first)
@@ -128,8 +144,8 @@ struct FacesCLITests {
         // Again: the cloaked outputs are skipped by name, the good photos are already cloaked.
         let again = try CLI.run(["faces", "photos", "--models", models, "--json", "--quiet"], in: dir)
         let second = (try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as! [String: Any])["photos"] as! [[String: Any]]
-        #expect(second.filter { $0["outcome"] as? String == "already cloaked" }.count == 4)
-        #expect(second.filter { $0["outcome"] as? String == "skipped" }.count == 4)
+        #expect(second.filter { $0["outcome"] as? String == "already cloaked" }.count == 5)
+        #expect(second.filter { $0["outcome"] as? String == "skipped" }.count == 5)
         #expect(second.filter { $0["outcome"] as? String == "cloaked" }.isEmpty)
         #expect(try digests(dir + "/photos") == after)
     }
