@@ -46,6 +46,7 @@ public enum ShowReport {
             }
             out += "  measured    \(metrics(made.output))\n"
             if made.output.details != "{}" { out += "  details     \(made.output.details)\n" }
+            for face in made.faces { out += "  face \(face.faceIndex)      \(faceLine(face))\n" }
         }
         if !p.derivedOutputs.isEmpty {
             out += "\nOutputs made from it:\n"
@@ -77,6 +78,17 @@ public enum ShowReport {
         parts.append("cloak \(run.toolVersion)")
         if let seed = run.seed { parts.append("seed \(seed)") }
         return parts.joined(separator: ", ")
+    }
+
+    /// `"box (l,t)-(r,b), shift 0.760 (after JPEG q85 0.756, q75 0.736), RGB DSSIM 0.0041, PSNR 39.9 dB, L-inf 6, 2.0s"`.
+    static func faceLine(_ f: FaceRecord) -> String {
+        var line = "box (\(f.boxLeft),\(f.boxTop))-(\(f.boxRight),\(f.boxBottom)), shift " + String(format: "%.3f", f.embeddingShift)
+        if let a = f.shiftAfterJPEG85, let b = f.shiftAfterJPEG75 {
+            line += String(format: " (after JPEG q85 %.3f, q75 %.3f)", a, b)
+        }
+        if let t = f.targetDistance { line += String(format: ", to target %.3f", t) }
+        line += String(format: ", RGB DSSIM %.4f, ", f.dssim) + (f.psnr.map { String(format: "PSNR %.1f dB", $0) } ?? "unchanged")
+        return line + ", L-inf \(f.linf), " + String(format: "%.1fs", f.seconds)
     }
 
     static func metrics(_ o: OutputRecord) -> String {

@@ -26,6 +26,8 @@ public struct OutputProvenance: Codable, Sendable, Equatable {
     public var inputFile: FileRecord
     public var run: RunRecord
     public var models: [ModelUse]
+    /// For photos cloaked by `cloak faces`: the faces, in order (empty otherwise).
+    public var faces: [FaceRecord] = []
 }
 
 /// A model file a run used, and in which role.
@@ -156,7 +158,9 @@ extension ProvenanceStore {
                 WHERE runModel.runId = ? ORDER BY runModel.role, model.name
                 """, arguments: [output.runId])
             let models = try modelRows.map { ModelUse(role: $0["role"], model: try ModelRecord(row: $0)) }
-            return OutputProvenance(output: output, outputFile: outFile, inputFile: inFile, run: run, models: models)
+            let faces = try FaceRecord.filter(sql: "outputId = ?", arguments: [output.id]).order(sql: "faceIndex").fetchAll(db)
+            return OutputProvenance(output: output, outputFile: outFile, inputFile: inFile, run: run, models: models,
+                                    faces: faces)
         }
     }
 }

@@ -138,6 +138,8 @@ struct FacesCLITests {
         #expect(faces.count == 1)
         #expect(faces[0].embeddingShift >= 0.5 && faces[0].shiftAfterJPEG85 != nil && faces[0].differencePNG != nil)
         #expect(Set(output.models.map(\.role)) == ["detector", "landmarks", "embedder"])
+        let shown = try CLI.run(["show", "photos/holiday/obama.cloaked.jpg"], in: dir)
+        #expect(shown.stdout.contains("Made by run") && shown.stdout.contains("face 0      box ("), "\(shown.stdout)")
         let noFace = try store.provenance(sha256: try FileDigest.sha256(ofFileAt: dir + "/photos/sky.png"))
         #expect(noFace.readBy.map(\.role) == ["no face"])
 
