@@ -206,4 +206,36 @@ struct FacesCLITests {
         #expect(runs.first?.command == "verify faces")
         #expect(try store.verifications(runID: runs.first!.id).map(\.isBaseline) == [false, true])
     }
+
+    @Test func killedRunResumesAsTheSameRun() throws {
+        let dir = try makeWorkFolder()
+        try FileManager.default.createDirectory(atPath: dir + "/me", withIntermediateDirectories: true)
+        let names = ["obama.jpg", "obama2.jpg", "obama3.jpg"]
+        for name in names { try FileManager.default.copyItem(atPath: samples + "/" + name, toPath: dir + "/me/" + name) }
+        let arguments = ["faces", "me", "--mode", "low", "--no-recompression-check", "--models", models, "--quiet"]
+        let process = try CLI.start(arguments, in: dir)
+        let deadline = Date().addingTimeInterval(300)
+        while !FileManager.default.fileExists(atPath: dir + "/me/obama.cloaked.jpg") && Date() < deadline && process.isRunning {
+            usleep(20_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(FileManager.default.fileExists(atPath: dir + "/me/obama.cloaked.jpg"))
+        let written = try FileDigest.sha256(ofFileAt: dir + "/me/obama.cloaked.jpg")
+
+        let again = try CLI.run(arguments + ["--json"], in: dir)
+        #expect(again.status == 0, "\(again.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as! [String: Any]
+        #expect(summary["resumed"] as? Bool == true)
+        let store = try ProvenanceStore(path: dir + "/Store/cloak.sqlite")
+        let runs = try store.recentRuns(limit: 10)
+        #expect(runs.count == 1 && runs[0].status == .done && runs[0].resumedCount == 1)
+        #expect(try store.outputCount(runID: runs[0].id) == 3)
+        #expect(try FileDigest.sha256(ofFileAt: dir + "/me/obama.cloaked.jpg") == written, "the finished photo was not redone")
+        for name in names {
+            #expect(FileManager.default.fileExists(atPath: dir + "/me/" + name.replacingOccurrences(of: ".jpg", with: ".cloaked.jpg")))
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir + "/me").filter { $0.contains("cloak-tmp") }
+        #expect(leftovers.isEmpty)
+    }
 }
