@@ -70,6 +70,9 @@ extension Cloak {
         @Option(name: .long, help: ArgumentHelp("Use only the first N images of each class.", valueName: "N"))
         var limitPerClass: Int?
 
+        @Flag(name: .long, help: "Start from uniform random noise in [-epsilon, epsilon] instead of zero.")
+        var randomStart = false
+
         @Flag(name: .long, help: "No progress on standard error.")
         var quiet = false
 
@@ -88,6 +91,7 @@ extension Cloak {
             s.seed = seed
             s.maxRounds = maxRounds
             s.batchSize = batchSize
+            if randomStart { s.randomStart = true }
             if let size {
                 let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
                 guard parts.count == 1 || parts.count == 2 else { throw ValidationError("--size takes N or WxH, got \(size)") }

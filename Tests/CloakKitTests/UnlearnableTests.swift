@@ -67,6 +67,25 @@ struct UnlearnableTests {
         #expect(noise.noise.allSatisfy { abs($0) <= settings.epsilonUnit + 1e-7 })
     }
 
+    @Test func randomStartIsSeededUniformNoiseWithinTheBudget() {
+        let data = LabelledImages(pixels: [Float](repeating: 0.5, count: 4 * 16), labels: [0, 1, 0, 1], height: 4, width: 4, channels: 1)
+        var settings = UnlearnableSettings(mode: .class)
+        settings.randomStart = true
+        func start(seed: UInt64) -> [Float] {
+            settings.seed = seed
+            var mg = SplitMix64(seed: 1)
+            let model = SmallCNN(inputChannels: 1, classCount: 2, widths: [4, 4, 4], using: &mg)
+            return ErrorMinimizingNoise(settings: settings, data: data, classCount: 2, model: model,
+                                        optimizer: SGD(learningRate: 0.1), generationIndices: [0, 1, 2, 3]).noise
+        }
+        let a = start(seed: 7), b = start(seed: 7), c = start(seed: 8)
+        #expect(a.count == 2 * 16 && a == b && a != c)
+        #expect(a.allSatisfy { abs($0) <= settings.epsilonUnit })
+        #expect(a.map { abs($0) }.max()! > settings.epsilonUnit / 2, "uniform over the ball, not near zero")
+        settings.randomStart = nil
+        #expect(start(seed: 7).allSatisfy { $0 == 0 }, "the reference's zero start is the default")
+    }
+
     @Test func outputClampsTheSumNeverTheNoise() {
         let image = RGBImage(width: 3, height: 1, gray: [250, 3, 200])
         let eps: Float = 8 / 255

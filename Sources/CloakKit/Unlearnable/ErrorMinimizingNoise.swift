@@ -49,7 +49,8 @@ public final class ErrorMinimizingNoise {
     }
 
     /// - Parameters:
-    ///   - noise: the state to continue from (a resumed run), or `nil` for zero noise.
+    ///   - noise: the state to continue from (a resumed run), or `nil` to start from zero noise (or seeded
+    ///     uniform noise in [−ε, ε] with ``UnlearnableSettings/randomStart``).
     ///   - round: rounds already completed (a resumed run).
     public init(settings: UnlearnableSettings, data: LabelledImages, classCount: Int, model: any Layer,
                 optimizer: SGD, generationIndices: [Int], noise: [Float]? = nil, round: Int = 0) {
@@ -65,6 +66,10 @@ public final class ErrorMinimizingNoise {
         if let noise {
             precondition(noise.count == size, "noise has \(noise.count) values, expected \(size)")
             self.noise = noise
+        } else if settings.randomStart == true {
+            var generator = SplitMix64(seed: settings.seed ^ 0x0A5E_57A7_0000)
+            let eps = settings.epsilonUnit
+            self.noise = (0..<size).map { _ in Float.random(in: -eps...eps, using: &generator) }
         } else {
             self.noise = [Float](repeating: 0, count: size)
         }

@@ -44,6 +44,10 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
     public var width: Int?
     public var height: Int?
     public var seed: UInt64 = 0
+    /// Start from uniform random noise in [−ε, ε] (seeded) instead of zero. The reference starts from zero
+    /// (its `--random_start` is off by default); `nil` and `false` both mean zero, and `nil` keeps the job key
+    /// of runs made before this setting existed.
+    public var randomStart: Bool?
     /// Give up (with a clear message) after this many rounds.
     public var maxRounds: Int = 100
     /// Batch size for surrogate training, noise updates and the stop test (reference: 512).
