@@ -35,13 +35,18 @@ public protocol Layer: AnyObject {
 }
 
 extension Layer {
+    /// Default: no parameters.
     public var localParameters: [(name: String, parameter: Parameter)] { [] }
+    /// Default: no buffers.
     public var localBuffers: [(name: String, buffer: Buffer)] { [] }
+    /// Default: no sublayers.
     public var children: [(name: String, layer: any Layer)] { [] }
+    /// Default: passes the mode on to every sublayer (`BatchNorm2D` overrides it to record the mode).
     public func setTraining(_ isTraining: Bool) {
         for child in children { child.layer.setTraining(isTraining) }
     }
 
+    /// Default: ignores `needsInputGradient` and calls `backward(_:)`, so dL/dx is always computed.
     public func backward(_ outputGradient: Tensor, needsInputGradient: Bool) -> Tensor {
         backward(outputGradient)
     }
@@ -87,6 +92,7 @@ public final class Parameter {
     /// When false the parameter is frozen: layers skip its gradient and optimisers skip its update.
     public var requiresGradient: Bool = true
 
+    /// Wraps `value` with a zero gradient of the same shape; the parameter starts trainable.
     public init(_ value: Tensor) {
         self.value = value
         self.gradient = Tensor(zeros: value.shape)
@@ -102,7 +108,9 @@ public final class Parameter {
 
 /// Non-trainable state that is saved with the weights (batch-norm running statistics).
 public final class Buffer {
+    /// The current value; the owning layer updates it, and checkpoints save and restore it.
     public var value: Tensor
+    /// Wraps `value`.
     public init(_ value: Tensor) { self.value = value }
 }
 

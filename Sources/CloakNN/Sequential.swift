@@ -3,6 +3,7 @@
 /// A `BatchNorm2D` directly followed by a `ReLU` runs as one fused kernel (`BatchNorm2D.forward(_:fusingReLU:)`)
 /// in both directions; the result is the same as running them one by one.
 public final class Sequential: Layer {
+    /// The layers in order, under their names (`0`, `1`, ... or explicit ones).
     public let children: [(name: String, layer: any Layer)]
     /// Indices of the batch norms that the last `forward` fused with the ReLU after them.
     private var fusedBatchNorms: Set<Int> = []
@@ -17,6 +18,8 @@ public final class Sequential: Layer {
         children = layers
     }
 
+    /// Runs the layers in order, fusing each `BatchNorm2D` directly followed by a `ReLU` (see `Layer.forward(_:)`);
+    /// the layers cache their own state and this one records which batch norms were fused.
     public func forward(_ input: Tensor) -> Tensor {
         var x = input
         var fused: Set<Int> = []
@@ -35,6 +38,7 @@ public final class Sequential: Layer {
         return x
     }
 
+    /// The full backward, `backward(_:needsInputGradient: true)` (see the `Layer` gradient contract).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         backward(outputGradient, needsInputGradient: true)
     }

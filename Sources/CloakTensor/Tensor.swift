@@ -124,6 +124,7 @@ public struct Tensor: Sendable {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// The shape and the first 8 elements, for debugging.
     public var description: String {
         let shown = scalars.prefix(8).map { String($0) }.joined(separator: ", ")
         return "Tensor(shape: \(shape), [\(shown)\(count > 8 ? ", ..." : "")])"

@@ -127,6 +127,7 @@ public enum CheckpointError: LocalizedError, Equatable {
     case unexpectedTensor(name: String)
     case shapeMismatch(name: String, expected: [Int], found: [Int])
 
+    /// A one-sentence explanation of the error, for `LocalizedError`.
     public var errorDescription: String? {
         switch self {
         case .notACheckpoint: "The file is not a Cloak checkpoint (bad magic bytes or too short)."

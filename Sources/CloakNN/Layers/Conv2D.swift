@@ -4,18 +4,28 @@
 /// `OH = 1 + (H + 2·padding − kernelSize) / stride`. Parameters: `weight` `[O, I, k, k]` (PyTorch layout) and
 /// optional `bias` `[O]`, initialised as PyTorch's defaults.
 public final class Conv2D: Layer {
+    /// Input channels `Cin` (the innermost axis of the NHWC input).
     public let inputChannels: Int
+    /// Output channels `Cout`.
     public let outputChannels: Int
+    /// Kernel height and width `k` (square kernels only).
     public let kernelSize: Int
+    /// Step between windows, the same along height and width.
     public let stride: Int
+    /// Zero padding added on each side of height and width.
     public let padding: Int
+    /// Filters `[Cout, Cin, k, k]`, stored in PyTorch's OIHW layout (oneDNN's reordered copy is only a cache),
+    /// Kaiming-uniform initialised with bound 1/√(Cin·k·k).
     public let weight: Parameter
+    /// Per-output-channel bias `[Cout]`, U(−1/√(Cin·k·k), 1/√(Cin·k·k)), or `nil` when created with `bias: false`.
     public let bias: Parameter?
 
     /// Forward cache for `backward`: the input and the geometry it implied.
     private var cachedInput: Tensor?
     private var cachedGeometry: ConvolutionGeometry?
 
+    /// Creates a convolution initialised as PyTorch's `nn.Conv2d`: the weight, then the bias (if `bias`), drawn from
+    /// `generator`.
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 bias: Bool = true, using generator: inout some RandomNumberGenerator) {
         precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
@@ -31,6 +41,7 @@ public final class Conv2D: Layer {
         self.bias = bias ? Parameter(Initialization.defaultBias(count: outputChannels, fanIn: fanIn, using: &generator)) : nil
     }
 
+    /// `weight`, and `bias` if present.
     public var localParameters: [(name: String, parameter: Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
@@ -45,6 +56,7 @@ public final class Conv2D: Layer {
             paddingWidth: padding, hasBias: bias != nil)
     }
 
+    /// Convolves `[N, H, W, Cin]` to `[N, OH, OW, Cout]` (see `Layer.forward(_:)`); caches the input and its geometry.
     public func forward(_ input: Tensor) -> Tensor {
         let g = geometry(for: input)
         cachedInput = input
@@ -52,6 +64,7 @@ public final class Conv2D: Layer {
         return conv2dForward(input, weight: weight.value, bias: bias?.value, geometry: g)
     }
 
+    /// The full backward, `backward(_:needsInputGradient: true)` (see the `Layer` gradient contract).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         backward(outputGradient, needsInputGradient: true)
     }

@@ -5,14 +5,17 @@ public final class Flatten: Layer {
     /// Forward cache for `backward`: the input shape.
     private var cachedShape: [Int]?
 
+    /// Creates a flatten layer.
     public init() {}
 
+    /// Reshapes `[N, ...]` to `[N, F]` without copying the elements (see `Layer.forward(_:)`); caches the input shape.
     public func forward(_ input: Tensor) -> Tensor {
         precondition(!input.shape.isEmpty, "Flatten needs a batch axis")
         cachedShape = input.shape
         return input.reshaped([input.shape[0], input.count / max(input.shape[0], 1)])
     }
 
+    /// Reshapes dL/dy back to the input's shape (see the `Layer` gradient contract).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         outputGradient.reshaped(cached(cachedShape, "Flatten"))
     }

@@ -2,6 +2,7 @@ import Foundation
 
 /// A scalar loss and its gradient with respect to the prediction it was computed from.
 public struct LossAndGradient {
+    /// The scalar loss.
     public let loss: Float
     /// dL/d(prediction), same shape as the prediction.
     public let gradient: Tensor

@@ -7,14 +7,20 @@
 /// ```
 /// Reference: https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
 public final class Adam: Optimizer {
+    /// The step size (see `Optimizer.learningRate`).
     public var learningRate: Float
+    /// Decay rate β1 of the first-moment (mean) estimate.
     public let beta1: Float
+    /// Decay rate β2 of the second-moment (uncentred variance) estimate.
     public let beta2: Float
+    /// ε added to the denominator for numerical stability.
     public let epsilon: Float
+    /// L2 penalty added to the gradient (coupled, as PyTorch's `Adam`; not AdamW's decoupled decay).
     public let weightDecay: Float
     /// First and second moments and the step count, keyed by parameter name.
     private var moments: [String: (m: [Float], v: [Float], step: Int)] = [:]
 
+    /// Creates an optimiser with PyTorch's defaults; each parameter's moments start at zero on its first step.
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0) {
         precondition(learningRate >= 0, "Learning rate must be non-negative")
@@ -27,6 +33,7 @@ public final class Adam: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    /// Applies one Adam update to every parameter with `requiresGradient` (see `Optimizer.step(_:)`).
     public func step(_ parameters: [(name: String, parameter: Parameter)]) {
         for (name, p) in parameters where p.requiresGradient {
             var state = moments.removeValue(forKey: name)

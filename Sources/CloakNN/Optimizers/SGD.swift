@@ -9,14 +9,19 @@
 /// ```
 /// Reference: https://pytorch.org/docs/stable/generated/torch.optim.SGD.html
 public final class SGD: Optimizer {
+    /// The step size (see `Optimizer.learningRate`).
     public var learningRate: Float
+    /// Momentum factor (0: plain SGD, no buffers).
     public let momentum: Float
+    /// L2 penalty added to the gradient.
     public let weightDecay: Float
+    /// Whether to use Nesterov momentum (requires `momentum > 0`).
     public let nesterov: Bool
     /// Momentum buffers keyed by parameter name (readable and settable so a resumable job can save and
     /// restore the optimiser's state exactly).
     public var momentumBuffers: [String: Tensor] = [:]
 
+    /// Creates an optimiser; each parameter's momentum buffer is created on its first step.
     public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         precondition(learningRate >= 0, "Learning rate must be non-negative")
         precondition(momentum >= 0, "Momentum must be non-negative")
@@ -28,6 +33,7 @@ public final class SGD: Optimizer {
         self.nesterov = nesterov
     }
 
+    /// Applies one SGD update to every parameter with `requiresGradient` (see `Optimizer.step(_:)`).
     public func step(_ parameters: [(name: String, parameter: Parameter)]) {
         for (name, p) in parameters where p.requiresGradient {
             var g = p.gradient

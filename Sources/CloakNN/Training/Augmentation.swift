@@ -6,6 +6,7 @@ public struct Augmentation: Sendable {
     /// Mirror each image left-right with probability 1/2.
     public var horizontalFlip: Bool
 
+    /// Creates an augmentation; the defaults (no crop, no flip) leave batches unchanged.
     public init(cropPadding: Int = 0, horizontalFlip: Bool = false) {
         precondition(cropPadding >= 0, "Crop padding must be non-negative")
         self.cropPadding = cropPadding

@@ -4,12 +4,18 @@
 /// [0, 1]; `labels[i]` is the class index of image `i`. Readers for image folders and IDX files (CloakData)
 /// produce this type.
 public struct LabelledImages: Sendable {
+    /// All images in NHWC order, `count · height · width · channels` values.
     public var pixels: [Float]
+    /// The class index of each image.
     public var labels: [Int]
+    /// Image height in pixels.
     public let height: Int
+    /// Image width in pixels.
     public let width: Int
+    /// Channels per pixel (1 for grey, 3 for RGB).
     public let channels: Int
 
+    /// Wraps pixels and labels; `pixels.count` must be `labels.count · height · width · channels`.
     public init(pixels: [Float], labels: [Int], height: Int, width: Int, channels: Int) {
         precondition(height > 0 && width > 0 && channels > 0, "Image dimensions must be positive")
         precondition(pixels.count == labels.count * height * width * channels,

@@ -6,18 +6,23 @@ import Darwin
 
 /// Settings of a supervised training run.
 public struct TrainingConfiguration: Sendable {
+    /// The number of passes over the training data.
     public var epochs: Int
+    /// Examples per optimiser step (the last batch may be smaller unless `dropLastBatch`).
     public var batchSize: Int
     /// Learning rate per epoch (set on the optimiser at the start of each epoch), or per step when
     /// `schedulePerStep` is true (the schedule is then indexed by the global step count from 0).
     public var schedule: any LearningRateSchedule
+    /// Index `schedule` by the global step instead of the epoch.
     public var schedulePerStep: Bool
     /// Clip the global gradient norm to this value before each step (`nil`: no clipping).
     public var gradientClipNorm: Float?
+    /// Augmentation applied to every training batch (`nil`: none).
     public var augmentation: Augmentation?
     /// Drop the last incomplete batch (PyTorch's `drop_last`).
     public var dropLastBatch: Bool
 
+    /// Creates a configuration; `epochs` and `batchSize` must be positive.
     public init(epochs: Int, batchSize: Int, schedule: any LearningRateSchedule, gradientClipNorm: Float? = nil,
                 augmentation: Augmentation? = nil, dropLastBatch: Bool = false, schedulePerStep: Bool = false) {
         precondition(epochs > 0 && batchSize > 0, "Epochs and batch size must be positive")
@@ -40,6 +45,7 @@ public struct TrainingConfiguration: Sendable {
 public struct EpochSummary: Sendable {
     /// Epoch index, from 0.
     public let epoch: Int
+    /// The optimiser's learning rate at the end of the epoch.
     public let learningRate: Float
     /// Mean cross-entropy over the epoch's batches.
     public let trainingLoss: Double
@@ -47,6 +53,7 @@ public struct EpochSummary: Sendable {
     public let trainingAccuracy: Double
     /// Accuracy on the evaluation set in inference mode, if one was given.
     public let evaluationAccuracy: Double?
+    /// Wall-clock duration of the epoch, including evaluation.
     public let seconds: Double
 
     /// A summary built by a training loop other than `Trainer.fit` (adversarial training, for one).
@@ -64,10 +71,14 @@ public struct EpochSummary: Sendable {
 /// Trains a classifier with softmax cross-entropy: epochs of seeded shuffled mini-batches, optional augmentation,
 /// gradient clipping, a learning-rate schedule, evaluation after each epoch and a per-epoch callback.
 public final class Trainer {
+    /// The classifier being trained: images `[N, H, W, C]` → logits `[N, K]`.
     public let model: any Layer
+    /// Updates `model.parameters` after every batch; its learning rate is set from the schedule.
     public let optimizer: any Optimizer
+    /// The run's settings.
     public let configuration: TrainingConfiguration
 
+    /// Creates a trainer; nothing runs until `step(images:labels:)` or `fit`.
     public init(model: any Layer, optimizer: any Optimizer, configuration: TrainingConfiguration) {
         self.model = model
         self.optimizer = optimizer

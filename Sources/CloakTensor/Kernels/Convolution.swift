@@ -4,19 +4,32 @@
 /// `[N, OH, OW, O]`, with `OH = 1 + (H + 2·paddingHeight − kH) / strideHeight` (integer division, as PyTorch and
 /// dlib). Padding is zero padding on both sides. The convolution is a cross-correlation (no kernel flip).
 public struct ConvolutionGeometry: Hashable, Sendable {
+    /// Batch size `N`.
     public let batch: Int
+    /// Input height `H`.
     public let inputHeight: Int
+    /// Input width `W`.
     public let inputWidth: Int
+    /// Input channels `I`.
     public let inputChannels: Int
+    /// Output channels `O`.
     public let outputChannels: Int
+    /// Kernel height `kH`.
     public let kernelHeight: Int
+    /// Kernel width `kW`.
     public let kernelWidth: Int
+    /// Vertical step between windows.
     public let strideHeight: Int
+    /// Horizontal step between windows.
     public let strideWidth: Int
+    /// Zero rows added above and below the input.
     public let paddingHeight: Int
+    /// Zero columns added left and right of the input.
     public let paddingWidth: Int
+    /// Whether a bias `[O]` is added.
     public let hasBias: Bool
 
+    /// Creates a geometry; sizes and strides must be positive and the kernel must fit in the padded input.
     public init(
         batch: Int, inputHeight: Int, inputWidth: Int, inputChannels: Int, outputChannels: Int,
         kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
@@ -41,11 +54,17 @@ public struct ConvolutionGeometry: Hashable, Sendable {
         self.hasBias = hasBias
     }
 
+    /// `OH = 1 + (H + 2·paddingHeight − kH) / strideHeight` (integer division).
     public var outputHeight: Int { 1 + (inputHeight + 2 * paddingHeight - kernelHeight) / strideHeight }
+    /// `OW = 1 + (W + 2·paddingWidth − kW) / strideWidth` (integer division).
     public var outputWidth: Int { 1 + (inputWidth + 2 * paddingWidth - kernelWidth) / strideWidth }
+    /// `[N, H, W, I]` (NHWC).
     public var inputShape: [Int] { [batch, inputHeight, inputWidth, inputChannels] }
+    /// `[N, OH, OW, O]` (NHWC).
     public var outputShape: [Int] { [batch, outputHeight, outputWidth, outputChannels] }
+    /// `[O, I, kH, kW]` (OIHW, PyTorch's layout).
     public var weightShape: [Int] { [outputChannels, inputChannels, kernelHeight, kernelWidth] }
+    /// Elements in the weight, `O · I · kH · kW`.
     public var weightCount: Int { outputChannels * inputChannels * kernelHeight * kernelWidth }
 }
 
@@ -128,8 +147,11 @@ public func conv2dBackwardParameters(
 
 /// How many times each pass of a convolution geometry has run in this process.
 public struct ConvolutionExecutionCounts: Sendable, Equatable {
+    /// Forward convolutions run.
     public var forward = 0
+    /// Input-gradient (backward-data) convolutions run.
     public var backwardData = 0
+    /// Parameter-gradient (backward-weights) convolutions run.
     public var backwardWeights = 0
 }
 

@@ -4,9 +4,13 @@
 
 /// The shape and settings of one 2-D pooling. Input `[N, H, W, C]`, output `[N, OH, OW, C]`.
 public struct PoolingGeometry: Hashable, Sendable {
+    /// The input's extents `[N, H, W, C]`.
     public let batch, inputHeight, inputWidth, channels: Int
+    /// Window size, step between windows, and positions past each border (top/bottom, left/right) windows may reach.
     public let kernelHeight, kernelWidth, strideHeight, strideWidth, paddingHeight, paddingWidth: Int
 
+    /// Creates a geometry for an NHWC `inputShape`. Kernel and stride must be positive, padding at most half the
+    /// window (as PyTorch), and the window no larger than the padded input.
     public init(inputShape: [Int], kernelHeight: Int, kernelWidth: Int, strideHeight: Int, strideWidth: Int,
                 paddingHeight: Int = 0, paddingWidth: Int = 0) {
         precondition(inputShape.count == 4, "Pooling needs an NHWC input, got shape \(inputShape)")
@@ -22,9 +26,13 @@ public struct PoolingGeometry: Hashable, Sendable {
         (self.paddingHeight, self.paddingWidth) = (paddingHeight, paddingWidth)
     }
 
+    /// `OH = 1 + (H + 2·paddingHeight − kernelHeight) / strideHeight` (integer division).
     public var outputHeight: Int { 1 + (inputHeight + 2 * paddingHeight - kernelHeight) / strideHeight }
+    /// `OW = 1 + (W + 2·paddingWidth − kernelWidth) / strideWidth` (integer division).
     public var outputWidth: Int { 1 + (inputWidth + 2 * paddingWidth - kernelWidth) / strideWidth }
+    /// `[N, H, W, C]` (NHWC).
     public var inputShape: [Int] { [batch, inputHeight, inputWidth, channels] }
+    /// `[N, OH, OW, C]` (NHWC).
     public var outputShape: [Int] { [batch, outputHeight, outputWidth, channels] }
 
     /// The input rows/columns covered by the window of output position (oh, ow), clipped to the input.
