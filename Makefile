@@ -52,5 +52,11 @@ bench-engine: setup
 bench-unlearnable: setup
 	bash bench/unlearnable/run.sh
 
+# The face cloak's speed: `cloak faces` on the sample photos, and one cloak step side by side with PyTorch
+# (Debian python3-torch, 2 threads) doing the same network work (bench/faces/); see BENCHMARKS.md.
+.PHONY: bench-faces
+bench-faces: setup
+	bash bench/faces/run.sh
+
 clean:
 	rm -rf .build
