@@ -86,6 +86,35 @@ struct UnlearnableTests {
         #expect(start(seed: 7).allSatisfy { $0 == 0 }, "the reference's zero start is the default")
     }
 
+    @Test func gradientClassUpdateDoesNotPushPatternsBelowBlack() {
+        // Black images (x = 0): a pattern value below 0 is invisible, so the gradient update must never take
+        // a pattern negative, however the loss would like it to move.
+        var g = SplitMix64(seed: 9)
+        let n = 32, size = 8 * 8
+        let pixels = (0..<(n * size)).map { i in (i % size) % 3 == 0 ? Float(g.next() % 256) / 255 : 0 }
+        let data = LabelledImages(pixels: pixels, labels: (0..<n).map { $0 % 2 }, height: 8, width: 8, channels: 1)
+        var settings = UnlearnableSettings(mode: .class)
+        settings.classUpdate = .gradient
+        settings.batchSize = 16
+        settings.subset = 1
+        settings.pgdSteps = 5
+        var mg = SplitMix64(seed: 2)
+        let model = SmallCNN(inputChannels: 1, classCount: 2, widths: [4, 4, 4], using: &mg)
+        let noise = ErrorMinimizingNoise(settings: settings, data: data, classCount: 2, model: model,
+                                         optimizer: SGD(learningRate: 0.05, momentum: 0.9), generationIndices: Array(0..<n))
+        for _ in 0..<3 { noise.runRound() }
+        // Pixels black in every image (j % 3 != 0 here): a sign step from just above 0 may end one step below it,
+        // but the pattern never keeps going down (without the clamp's mask it drifts to -eps).
+        let blackEverywhere = (0..<size).filter { j in (0..<n).allSatisfy { pixels[$0 * size + j] == 0 } }
+        #expect(!blackEverywhere.isEmpty)
+        for c in 0..<2 {
+            for j in blackEverywhere {
+                #expect(noise.noise[c * size + j] >= -settings.stepUnit * 1.001, "class \(c) pixel \(j): \(noise.noise[c * size + j])")
+            }
+        }
+        #expect(noise.noise.contains { $0 > 0 }, "the patterns still move where images can show them")
+    }
+
     @Test func outputClampsTheSumNeverTheNoise() {
         let image = RGBImage(width: 3, height: 1, gray: [250, 3, 200])
         let eps: Float = 8 / 255

@@ -214,7 +214,8 @@ public final class ErrorMinimizingNoise {
     }
 
     /// Class-wise, `gradient` update: `pgdSteps` sign-gradient steps on each class pattern present in the
-    /// batch, the pattern's gradient being the sum of its images' input gradients.
+    /// batch, the pattern's gradient being the sum of its images' input gradients, through `clamp(x + δ, 0, 1)`:
+    /// an image whose sample sits at 0 or 1 contributes only if the descent step moves it back inside.
     func updateClassPatterns(indices: [Int], labels: [Int]) {
         let size = data.imageSize
         let eps = settings.epsilonUnit, alpha = settings.stepUnit
@@ -224,11 +225,20 @@ public final class ErrorMinimizingNoise {
             let gradient = model.backward(softmaxCrossEntropy(logits: logits, labels: labels).gradient).scalars
             var sums = [Int: [Float]]()
             for c in present { sums[c] = [Float](repeating: 0, count: size) }
-            for (row, label) in labels.enumerated() {
-                let r = row * size
+            // The gradient with respect to the shared pattern goes through the clamp of x + δ to [0, 1]: where an
+            // image's sum sits at a bound, the image contributes only if the descent step would move it back
+            // inside (one-sided derivative); otherwise the pattern would keep moving where no image can show it,
+            // e.g. below 0 on the black background of most Fashion-MNIST images.
+            for (row, (label, index)) in zip(labels, indices).enumerated() {
+                let r = row * size, xo = index * size, no = label * size
                 gradient.withUnsafeBufferPointer { g in
-                    sums[label]!.withUnsafeMutableBufferPointer { s in
-                        for j in 0..<size { s[j] += g[r + j] }
+                    data.pixels.withUnsafeBufferPointer { x in
+                        sums[label]!.withUnsafeMutableBufferPointer { s in
+                            for j in 0..<size {
+                                let v = x[xo + j] + noise[no + j], gj = g[r + j]
+                                if (v > 0 || gj < 0) && (v < 1 || gj > 0) { s[j] += gj }
+                            }
+                        }
                     }
                 }
             }

@@ -18,7 +18,9 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
     ///
     /// - `gradient`: sign-gradient descent on each class's pattern itself: the gradient of the batch loss
     ///   with respect to a shared pattern is the sum of its images' input gradients, so the pattern takes
-    ///   `δ_c ← clamp(δ_c − α·sign(Σ_{i∈c} ∇ₓCE_i), −ε, ε)` per PGD step.
+    ///   `δ_c ← clamp(δ_c − α·sign(Σ_{i∈c} m_i ∇ₓCE_i), −ε, ε)` per PGD step, where `m_i` drops image `i` at a
+    ///   sample where `x_i + δ_c` is clamped at 0 or 1 and the step would push it further out (the pattern
+    ///   must not spend its budget where no image shows it, such as below black).
     /// - `reference`: the reference code's `universal_perturbation`: every image takes its own PGD steps
     ///   from the class pattern, and the pattern becomes the clamped mean of the images' perturbations.
     ///   The mean of disagreeing sign steps is small, so the pattern uses little of the budget.
