@@ -40,11 +40,17 @@ public enum HistoryReport {
         try JSON.pretty(runs) + "\n"
     }
 
-    /// A run's command line for display: program name shortened to `cloak`, at most 60 characters.
+    /// A run's command line for display: program name shortened to `cloak`, at most 60 characters. A run made
+    /// by another command (the demo runs `faces`, `unlearnable`, ...) shows as `cloak faces (in cloak demo)`.
     static func commandLine(_ arguments: [String], fallback: String) -> String {
         guard !arguments.isEmpty else { return fallback }
         var words = arguments
         words[0] = "cloak"
+        let commandWords = fallback.split(separator: " ").map(String.init)
+        if !commandWords.isEmpty && Array(words.dropFirst().prefix(commandWords.count)) != commandWords {
+            let caller = "cloak " + (words.count > 1 ? words[1] : "")
+            return "cloak \(fallback) (in \(caller))"
+        }
         let line = words.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
         return line.count > 60 ? String(line.prefix(57)) + "..." : line
     }
