@@ -49,8 +49,10 @@ extension FaceCloaker {
         return results
     }
 
-    static func distance(_ a: [Float], _ b: [Float]) -> Float {
-        zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+    /// The L2 distance between two descriptors (dlib's same-person threshold is 0.6).
+    public static func distance(_ a: [Float], _ b: [Float]) -> Float {
+        precondition(a.count == b.count, "descriptors of different lengths")
+        return zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
     }
 
     /// Writes `pixels` (rounded, 0...255 floats) into `image` at `region`.

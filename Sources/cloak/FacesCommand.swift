@@ -56,11 +56,7 @@ extension Cloak {
         @Option(name: .long, help: "Random seed.")
         var seed: UInt64 = 0
 
-        @Option(name: .long, help: ArgumentHelp(
-            "Folder with dlib's model files.",
-            discussion: "Default: $CLOAK_MODELS, else Datasets/dlib-models (where make setup puts them).",
-            valueName: "folder"))
-        var models: String?
+        @OptionGroup var modelOptions: FaceModelOptions
 
         @Flag(name: .long, help: "Print the result as JSON instead of Markdown.")
         var json = false
@@ -81,7 +77,7 @@ extension Cloak {
             s.outputFolder = out
             s.force = force
             s.checkRecompression = !noRecompressionCheck
-            s.modelsDirectory = FaceModels.locate(explicit: models)
+            s.modelsDirectory = modelOptions.directory
             return s
         }
 

@@ -17,5 +17,17 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+/// The face-model folder option `cloak faces` and `cloak verify faces` share.
+struct FaceModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Folder with dlib's model files.",
+        discussion: "Default: $CLOAK_MODELS, else Datasets/dlib-models (where make setup puts them).",
+        valueName: "folder"))
+    var models: String?
+
+    /// The folder to load the models from (see ``FaceModels/locate(explicit:environment:)``).
+    var directory: String { FaceModels.locate(explicit: models) }
+}
+
 /// The process arguments, recorded with each run.
 var processArguments: [String] { CommandLine.arguments }

@@ -31,11 +31,7 @@ extension Cloak.Verify {
         @Option(name: .long, help: ArgumentHelp("Folder for report.json, report.md and report.html.", valueName: "folder"))
         var report: String?
 
-        @Option(name: .long, help: ArgumentHelp(
-            "Folder with dlib's model files.",
-            discussion: "Default: $CLOAK_MODELS, else Datasets/dlib-models (where make setup puts them).",
-            valueName: "folder"))
-        var models: String?
+        @OptionGroup var modelOptions: FaceModelOptions
 
         @Flag(name: .long, help: "Print the result as JSON instead of Markdown.")
         var json = false
@@ -47,7 +43,7 @@ extension Cloak.Verify {
 
         func run() throws {
             let (result, folder) = try FaceVerification(originals: originals, cloaked: cloaked, others: others,
-                                                        reportFolder: report, modelsDirectory: FaceModels.locate(explicit: models), quiet: quiet)
+                                                        reportFolder: report, modelsDirectory: modelOptions.directory, quiet: quiet)
                 .run(store: storeOptions.open(), arguments: processArguments)
             print(json ? try FaceVerificationReport.json(result) : FaceVerificationReport.markdown(result), terminator: "")
             if !json { print("Report: \(folder)/report.html") }

@@ -195,11 +195,8 @@ public struct FaceVerification {
             let relative = original == originals ? (original as NSString).lastPathComponent
                 : String(original.dropFirst(originals.count).drop { $0 == "/" })
             let stem = (relative as NSString).deletingPathExtension
-            var candidates: [String] = []
-            for ext in ["png", "jpg", "jpeg", "PNG", "JPG", "JPEG"] {
-                candidates.append(cloakedRoot + "/" + stem + ".cloaked." + ext)
-            }
-            for ext in ["png", "jpg", "jpeg", "PNG", "JPG", "JPEG"] { candidates.append(cloakedRoot + "/" + stem + "." + ext) }
+            let extensions = ["png", "jpg", "jpeg", "PNG", "JPG", "JPEG"]
+            let candidates = [".cloaked.", "."].flatMap { infix in extensions.map { cloakedRoot + "/" + stem + infix + $0 } }
             let match = candidates.first { copies.contains($0) && absolutePath($0) != absolutePath(original) }
             if let match { copies.remove(match) }
             return (original, match)
@@ -255,7 +252,5 @@ public struct FaceVerification {
         }
     }
 
-    static func distance(_ a: [Float], _ b: [Float]) -> Double {
-        Double(zip(a, b).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot())
-    }
+    static func distance(_ a: [Float], _ b: [Float]) -> Double { Double(FaceCloaker.distance(a, b)) }
 }

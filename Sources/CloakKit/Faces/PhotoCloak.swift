@@ -113,7 +113,7 @@ struct PhotoCloak {
                 }
                 psnr = ImageMetrics.psnr(before, after)
                 linf = ImageMetrics.linf(before, after)
-                difference = try? Data(ImageCodec.encode(Self.thumbnail(FaceImages.amplifiedDifference(before, after), side: 256), as: .png))
+                difference = try? Data(ImageCodec.encode(Self.thumbnail(VerificationReport.amplifiedDifference(before, after), side: 256), as: .png))
             }
             let result = FaceJob.FaceResult(
                 box: face.box, shift: Double(shifts[i].shift), shiftAfterJPEG85: after85.map { Double($0[i].shift) },
@@ -165,13 +165,5 @@ struct PhotoCloak {
         let w = max(1, image.width * side / longer), h = max(1, image.height * side / longer)
         return RGBImage(floats: Resize.auto(image.floatRGB, width: image.width, height: image.height, channels: 3,
                                             toWidth: w, toHeight: h), width: w, height: h, channels: 3)
-    }
-}
-
-/// Pictures for face reports.
-enum FaceImages {
-    /// |b - a| x 10 per sample (a 6-level cloak shows as 60/255): colour blotches SSIM would not show.
-    static func amplifiedDifference(_ a: RGBImage, _ b: RGBImage) -> RGBImage {
-        VerificationReport.amplifiedDifference(a, b)
     }
 }
