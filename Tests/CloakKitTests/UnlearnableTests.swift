@@ -115,6 +115,20 @@ struct UnlearnableTests {
         #expect(noise.noise.contains { $0 > 0 }, "the patterns still move where images can show them")
     }
 
+    @Test func visibleChangeCountsOnlyWhatTheClampLeaves() {
+        // One image per class, two pixels: black (0) and mid-grey. A full-budget pattern pointing down shows
+        // nothing on the black pixel; pointing up it shows in full.
+        let eps = UnlearnableSettings(mode: .class).epsilonUnit
+        let data = LabelledImages(pixels: [0, 0.5, 0, 0.5], labels: [0, 1], height: 1, width: 2, channels: 1)
+        var mg = SplitMix64(seed: 1)
+        let model = SmallCNN(inputChannels: 1, classCount: 2, widths: [4, 4, 4], using: &mg)
+        let noise = ErrorMinimizingNoise(settings: UnlearnableSettings(mode: .class), data: data, classCount: 2,
+                                         model: model, optimizer: SGD(learningRate: 0.1), generationIndices: [0, 1],
+                                         noise: [-eps, -eps, eps, eps])
+        #expect(abs(noise.budgetUse() - 1) < 1e-6)
+        #expect(abs(noise.visibleChange() - 0.75) < 1e-5, "\(noise.visibleChange())")
+    }
+
     @Test func outputClampsTheSumNeverTheNoise() {
         let image = RGBImage(width: 3, height: 1, gray: [250, 3, 200])
         let eps: Float = 8 / 255

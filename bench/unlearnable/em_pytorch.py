@@ -9,7 +9,7 @@ timed on the same data with the same hyper-parameters and the same stop rule:
     1. train the surrogate (train mode, SGD lr 0.1, momentum 0.9, wd 5e-4, grad-norm clip 5) on
        `train_steps` batches of clamp(x + delta, 0, 1), drawn from seeded shuffled passes over the generation
        set that continue across rounds (a pass drops its last partial batch);
-    2. update delta over the whole generation set, batch by batch, in order (surrogate in eval mode, parameters
+    2. update delta over the whole generation set, batch by batch, in a seeded order shuffled each round (eval mode, parameters
        frozen): `pgd_steps` steps of x' <- x' - step * sign(grad_x CE), eta = clamp(x' - x, -eps, eps),
        x' = clamp(x + eta, 0, 1). Sample-wise: delta[i] = x' - x (by sample). Class-wise: for each class c in
        the batch, delta[c] = clamp(mean of eta over the batch's images of class c, -eps, eps);
@@ -150,6 +150,7 @@ class MinMin:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
         self.batch_gen = torch.Generator().manual_seed(args.seed + 1)
+        self.order_gen = torch.Generator().manual_seed(args.seed + 2)
         self.train_order, self.train_pos = None, 0
 
     def fmt(self, t):
@@ -193,8 +194,11 @@ class MinMin:
         for p in m.parameters():
             p.requires_grad_(False)
         eps, alpha, B = self.eps, self.alpha, self.args.batch_size
-        for s in range(0, len(self.gen_idx), B):
-            idx = self.gen_idx[s:s + B]
+        order = self.gen_idx
+        if self.args.generation_order == "shuffled":  # a new seeded order each round, as a shuffling loader
+            order = self.gen_idx[torch.randperm(len(self.gen_idx), generator=self.order_gen)]
+        for s in range(0, len(order), B):
+            idx = order[s:s + B]
             x, y = self.x[idx], self.y[idx]
             xa = (x + self.noise_for(idx)).clamp_(0, 1)
             eta = None
@@ -242,9 +246,9 @@ def main():
     ap.add_argument("--stop-error", type=float, default=0.01)
     ap.add_argument("--subset", type=float, default=None,
                     help="class-wise: seeded fraction of the images that generates the noise (default 0.2)")
-    ap.add_argument("--generation-order", choices=["sorted", "shuffled"], default="sorted",
-                    help="order of the class-wise subset in the noise-update pass: sorted file order (as Cloak) "
-                         "or the seeded random order (as the reference's shuffled loader)")
+    ap.add_argument("--generation-order", choices=["sorted", "shuffled"], default="shuffled",
+                    help="order of the generation set in the noise-update pass: a seeded order shuffled anew each "
+                         "round (default; as Cloak and the reference's shuffling loader) or sorted file order")
     ap.add_argument("--limit-per-class", type=int, default=None, help="use only the first N images of each class")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-rounds", type=int, default=100)
@@ -280,8 +284,7 @@ def main():
         g = torch.Generator().manual_seed(args.seed)
         take = max(1, int(round(n * args.subset)))
         gen_idx = torch.randperm(n, generator=g)[:take]
-        if args.generation_order == "sorted":
-            gen_idx = gen_idx.sort().values
+        gen_idx = gen_idx.sort().values
     else:
         gen_idx = torch.arange(n)
     search = MinMin(x, y, len(classes), args, gen_idx)

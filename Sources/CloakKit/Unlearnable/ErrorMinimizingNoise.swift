@@ -45,6 +45,10 @@ public final class ErrorMinimizingNoise {
         public var trainingLoss: Double
         /// Mean |δ| as a fraction of ε.
         public var budgetUse: Double
+        /// Mean |clamp(x + δ, 0, 1) − x| over the generation set as a fraction of ε: the change the images can
+        /// show (noise that would push a black pixel below 0 counts for nothing). `nil` in states saved before
+        /// it was measured.
+        public var visibleChange: Double?
         public var seconds: Double
     }
 
@@ -120,7 +124,7 @@ public final class ErrorMinimizingNoise {
         round += 1
         let error = surrogateError()
         return RoundSummary(round: round, error: error, trainingLoss: loss, budgetUse: budgetUse(),
-                            seconds: monotonicSeconds() - start)
+                            visibleChange: visibleChange(), seconds: monotonicSeconds() - start)
     }
 
     /// Step 1: `trainSteps` batches of noisy data. Returns the mean loss.
@@ -265,6 +269,28 @@ public final class ErrorMinimizingNoise {
             wrong += zip(predictions, indices).filter { $0 != data.labels[$1] }.count
         }
         return Double(wrong) / Double(generationIndices.count)
+    }
+
+    /// Mean |clamp(x + δ, 0, 1) − x| over the generation set as a fraction of ε: how much of the budget the
+    /// images actually show. Lower than ``budgetUse()`` wherever the noise points past 0 or 1.
+    public func visibleChange() -> Double {
+        let size = data.imageSize, eps = Double(settings.epsilonUnit)
+        guard size > 0, eps > 0 else { return 0 }
+        var sum = 0.0
+        data.pixels.withUnsafeBufferPointer { x in
+            noise.withUnsafeBufferPointer { d in
+                for index in generationIndices {
+                    let xo = index * size, no = noiseOffset(forImage: index)
+                    var row: Float = 0
+                    for j in 0..<size {
+                        let v = x[xo + j]
+                        row += abs(min(1, max(0, v + d[no + j])) - v)
+                    }
+                    sum += Double(row)
+                }
+            }
+        }
+        return sum / Double(generationIndices.count * size) / eps
     }
 
     /// Mean |δ| over the noise as a fraction of ε (how much of the budget the noise uses).

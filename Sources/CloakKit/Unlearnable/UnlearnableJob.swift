@@ -151,8 +151,9 @@ public struct UnlearnableJob: Sendable {
                 state = try UnlearnableState.save(generator, history: history, jobKey: jobKey, finished: reached, output: output)
                 let rate = Double(generationIndices.count) / max(summary.seconds, 1e-9)
                 let left = settings.maxRounds - generator.round
-                log(String(format: "round %d: surrogate error %.4f (train loss %.3f), eps-ball use %.0f%%, %.0f images/s, %@",
-                           summary.round, summary.error, summary.trainingLoss, summary.budgetUse * 100, rate,
+                log(String(format: "round %d: surrogate error %.4f (train loss %.3f), noise %.0f%% of eps (images show %.0f%%), %.0f images/s, %@",
+                           summary.round, summary.error, summary.trainingLoss, summary.budgetUse * 100,
+                           (summary.visibleChange ?? 0) * 100, rate,
                            ProgressReporter.duration(summary.seconds))
                     + (reached ? "; stop error reached" : "; ETA: error < \(settings.stopError), or at most \(left) more "
                        + "round(s), ~\(ProgressReporter.duration(Double(left) * summary.seconds))"))
