@@ -129,6 +129,18 @@ struct UnlearnableTests {
         #expect(abs(noise.visibleChange() - 0.75) < 1e-5, "\(noise.visibleChange())")
     }
 
+    @Test func verdictJudgesTheBestEpochNotTheLast() {
+        func curve(_ a: [Double]) -> TrainingCurve { TrainingCurve(accuracies: a, trainingLosses: a.map { _ in 1 }, seconds: 1) }
+        let clean = curve([0.85, 0.93, 0.90])
+        // Ends near chance, but one epoch learned over half the task: a trainer who stops there has that model.
+        let spiky = curve([0.55, 0.15, 0.12])
+        #expect(Verdict.judge(protected: spiky.final, baseline: clean.final, chance: 0.1) == .holds)
+        #expect(Verdict.judge(protected: spiky, baseline: clean, chance: 0.1) == .weakened)
+        #expect(Verdict.judge(protected: curve([0.2, 0.15, 0.12]), baseline: clean, chance: 0.1) == .holds)
+        #expect(Verdict.judge(protected: curve([0.3, 0.88, 0.2]), baseline: clean, chance: 0.1) == .broken)
+        #expect(Verdict.judge(protected: spiky, baseline: nil, chance: 0.1) == .unknown)
+    }
+
     @Test func outputClampsTheSumNeverTheNoise() {
         let image = RGBImage(width: 3, height: 1, gray: [250, 3, 200])
         let eps: Float = 8 / 255

@@ -9,11 +9,11 @@ public enum VerificationReport {
         out += "Model `\(r.model)` trained from scratch for \(r.epochs) epoch(s) (seed \(r.seed)) on \(r.trainCount) "
         out += "training images, tested on \(r.testCount) clean images of `\(r.testDataset)` "
         out += "(\(r.classes.count) classes, chance \(pct(r.chance))).\n\n"
-        out += "| countermeasure | protected: final | protected: best | clean baseline: final | verdict |\n"
-        out += "|---|---:|---:|---:|---|\n"
+        out += "| countermeasure | protected: final | protected: best | clean baseline: final | clean baseline: best | verdict |\n"
+        out += "|---|---:|---:|---:|---:|---|\n"
         for row in r.rows {
             out += "| \(row.countermeasure) | \(pct(row.protected.final)) | \(pct(row.protected.best)) | "
-            out += "\(row.baseline.map { pct($0.final) } ?? "-") | \(label(row.verdict)) |\n"
+            out += "\(row.baseline.map { pct($0.final) } ?? "-") | \(row.baseline.map { pct($0.best) } ?? "-") | \(label(row.verdict)) |\n"
         }
         out += "\n" + conclusion(r) + "\n"
         return out
@@ -40,7 +40,8 @@ public enum VerificationReport {
                 ? "No clean baseline was given (--baseline), so the numbers above cannot be judged."
                 : "The clean baseline itself stayed at chance, so the numbers above cannot be judged (train longer?).")
         }
-        lines.append("Only the countermeasures listed were tried; others (stronger augmentation, purification) may break it too.")
+        lines.append("Verdicts compare best epochs (a trainer can stop at the epoch that does best on a few clean images). "
+            + "Only the countermeasures listed were tried; others (stronger augmentation, purification) may break it too.")
         return lines.joined(separator: "\n")
     }
 
@@ -56,10 +57,11 @@ public enum VerificationReport {
         body += "<p class=\"verdict \(r.overall.rawValue)\">" + escape(conclusion(r).replacingOccurrences(of: "**", with: ""))
             .replacingOccurrences(of: "\n", with: "<br>") + "</p>\n"
         body += "<table><tr><th>countermeasure</th><th>protected: final</th><th>protected: best</th>"
-        body += "<th>clean baseline: final</th><th>verdict</th></tr>\n"
+        body += "<th>clean baseline: final</th><th>clean baseline: best</th><th>verdict</th></tr>\n"
         for row in r.rows {
             body += "<tr><td>\(escape(row.countermeasure))</td><td>\(pct(row.protected.final))</td>"
             body += "<td>\(pct(row.protected.best))</td><td>\(row.baseline.map { pct($0.final) } ?? "-")</td>"
+            body += "<td>\(row.baseline.map { pct($0.best) } ?? "-")</td>"
             body += "<td class=\"\(row.verdict.rawValue)\">\(label(row.verdict))</td></tr>\n"
         }
         body += "</table>\n<h2>Clean-test accuracy per epoch</h2>\n" + plot(r) + "\n"

@@ -32,7 +32,15 @@ public enum Verdict: String, Codable, Sendable, Comparable {
     private var rank: Int { [.holds: 0, .unknown: 1, .weakened: 2, .broken: 3][self]! }
     public static func < (a: Verdict, b: Verdict) -> Bool { a.rank < b.rank }
 
-    /// The verdict for a protected model's final accuracy against the clean baseline's.
+    /// The verdict for a protected model's training curve against the clean baseline's, judged on the
+    /// **best** epoch of each: whoever trains on protected data can keep a few clean labelled images aside
+    /// and stop at the epoch that did best on them, so a protection that only holds by the last epoch does
+    /// not hold.
+    public static func judge(protected: TrainingCurve, baseline: TrainingCurve?, chance: Double) -> Verdict {
+        judge(protected: protected.best, baseline: baseline?.best, chance: chance)
+    }
+
+    /// The verdict for one protected accuracy against the clean baseline's.
     ///
     /// With `gain = (protected - chance) / (baseline - chance)`, the share of the clean model's
     /// above-chance accuracy that the protected model still reaches: `broken` when gain >= 0.8,

@@ -102,7 +102,7 @@ public struct Verifier: Sendable {
                 let chance = 1 / Double(train.classes.count)
                 let row = CountermeasureResult(
                     countermeasure: countermeasure.rawValue, protected: protectedCurve, baseline: baselineCurve,
-                    verdict: Verdict.judge(protected: protectedCurve.final, baseline: baselineCurve?.final, chance: chance))
+                    verdict: Verdict.judge(protected: protectedCurve, baseline: baselineCurve, chance: chance))
                 rows.append(row)
                 for (curve, isBaseline, dataset, hash) in [(protectedCurve, false, train.root, trainHash),
                                                            (baselineCurve, true, baseline?.root ?? "", baselineHash ?? "")] {
