@@ -21,8 +21,9 @@ public struct Demo: Sendable {
     /// than the pattern. Measured (SmallCNN, seed 0, against the same clean images): 500 per class, 3 epochs,
     /// 77.1% clean-test accuracy against 82.0% (BROKEN); 1,000 per class, 4 epochs, 67.2% (best 78.9%) against
     /// 86.8% (BROKEN); 2,000 per class, 3 epochs, 43.0% (best 48.2%) against 86.9% (WEAKENED). The demo trains
-    /// 2 epochs to stay within 10 minutes on 2 busy cores: 47.4% against 86.4% (WEAKENED), and under JPEG
-    /// quality 10 72.5% against 85.7% (BROKEN), which the demo's report says plainly.
+    /// 2 epochs, a third less verification time: 47.4% against 86.4% (WEAKENED), and under JPEG quality 10 72.5%
+    /// against 85.7% (BROKEN), which the demo's report says plainly. Whole demo with another job on the 2 cores:
+    /// 15m55s (not yet timed on a quiet machine).
     public var perClass = 2000
     /// Fraction of the demo's images that generate the class patterns (5,000 of 20,000: the generation costs
     /// what it costs on 5,000 images, the patterns then apply to all).
@@ -44,7 +45,8 @@ public struct Demo: Sendable {
         print(DatasetImportReport.text(imported))
 
         let train = imported.outputDirectory + "/train", test = imported.outputDirectory + "/test"
-        // Named by its size, so that a demo of an earlier Cloak with other settings never blocks this one.
+        // Named by its size, so that the folder of an earlier demo (500 per class, another job) does not make
+        // `cloak unlearnable` refuse this one; the settings of one size stay fixed.
         let cloaked = datasetsDirectory + "/fashion-mnist-unlearnable-demo-\(perClass)"
         print("\n== 2. Make the first \(perClass) training images of each class unlearnable (class-wise noise, eps 8/255)")
         print("   cloak unlearnable \(train) --out \(cloaked) --limit-per-class \(perClass) --subset \(subset)")
