@@ -12,6 +12,9 @@ import Foundation
 /// 4. Cloaks the faces of the sample photos of one person (`cloak faces`) and checks them with a tracker
 ///    enrolled on the cloaked photos (`cloak verify faces`), another person's photo as the other identity.
 /// 5. Lists the recorded runs.
+///
+/// Measured from an empty data folder on the quiet 2-core machine: 6m54s (import 33 s, noise 2m45s,
+/// verification 3m02s, faces 31 s); with another job on the 2 cores: 15m55s.
 public struct Demo: Sendable {
     public var datasetsDirectory: String
     public var reportsDirectory: String
@@ -22,9 +25,7 @@ public struct Demo: Sendable {
     /// 77.1% clean-test accuracy against 82.0% (BROKEN); 1,000 per class, 4 epochs, 67.2% (best 78.9%) against
     /// 86.8% (BROKEN); 2,000 per class, 3 epochs, 43.0% (best 48.2%) against 86.9% (WEAKENED). The demo trains
     /// 2 epochs, a third less verification time: 47.4% against 86.4% (WEAKENED), and under JPEG quality 10 72.5%
-    /// against 85.7% (BROKEN), which the demo's report says plainly. Whole demo from an empty data folder on the
-    /// quiet 2-core machine: 6m54s (import 33 s, noise 2m45s, verification 3m02s, faces 31 s); with another job
-    /// on the 2 cores: 15m55s.
+    /// against 85.7% (BROKEN), which the demo's report says plainly.
     public var perClass = 2000
     /// Fraction of the demo's images that generate the class patterns (5,000 of 20,000: the generation costs
     /// what it costs on 5,000 images, the patterns then apply to all).
