@@ -63,17 +63,18 @@ let package = Package(
                           exclude: ["compare.py"]),
 
         // MARK: - Tests
+        .target(name: "CloakTestSupport", path: "Tests/CloakTestSupport"),
         .testTarget(name: "CloakTensorTests", dependencies: ["CloakTensor"]),
         .testTarget(name: "CloakNNTests", dependencies: ["CloakNN", "CZlib"], exclude: ["Fixtures"]),
         .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CJPEGShim", "CPNG", "CZlib"]),
-        .testTarget(name: "CloakDataTests", dependencies: ["CloakData"]),
+        .testTarget(name: "CloakDataTests", dependencies: ["CloakData", "CloakTestSupport"]),
         .testTarget(name: "CloakFaceTests", dependencies: ["CloakFace", "CloakImage", "CloakNN", "CloakTensor"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CloakStoreTests", dependencies: [
-            "CloakStore", .product(name: "GRDB", package: "GRDB.swift"),
+            "CloakStore", "CloakTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "CloakKitTests", dependencies: ["CloakKit", "CloakNN", "CloakTensor", "CloakImage", "CloakData", "CloakStore"]),
-        .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore", "CZlib"],
+        .testTarget(name: "CloakKitTests", dependencies: ["CloakKit", "CloakNN", "CloakTensor", "CloakImage", "CloakData", "CloakStore", "CloakTestSupport"]),
+        .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore", "CloakTestSupport", "CZlib"],
                     exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]

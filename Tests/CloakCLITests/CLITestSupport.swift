@@ -1,3 +1,4 @@
+import CloakTestSupport
 import Foundation
 import Testing
 
@@ -75,10 +76,7 @@ struct CLI {
 
 /// A fresh temporary folder, writable by everyone (some tests run the CLI as another user).
 func makeWorkFolder() throws -> String {
-    let dir = NSTemporaryDirectory() + "cloak-cli-tests-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
-                                            attributes: [.posixPermissions: 0o777])
-    return dir
+    try TestFolders.make("cli", permissions: 0o777)
 }
 
 let fashionMNISTInstalled = FileManager.default.fileExists(

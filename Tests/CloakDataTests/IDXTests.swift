@@ -1,12 +1,11 @@
 import CZlib
+import CloakTestSupport
 import Foundation
 import Testing
 @testable import CloakData
 
 func temporaryDirectory() throws -> String {
-    let dir = NSTemporaryDirectory() + "cloak-data-tests-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
+    try TestFolders.make("data")
 }
 
 /// Writes `bytes` gzip-compressed with zlib.

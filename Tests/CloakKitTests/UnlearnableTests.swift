@@ -3,14 +3,13 @@ import CloakImage
 import CloakNN
 import CloakStore
 import CloakTensor
+import CloakTestSupport
 import Foundation
 import Testing
 @testable import CloakKit
 
 func temporaryFolder() throws -> String {
-    let dir = NSTemporaryDirectory() + "cloak-kit-tests-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
+    try TestFolders.make("kit")
 }
 
 /// A small labelled ImageFolder of grey 12x12 PNGs: each class has its own bar orientation plus noise.

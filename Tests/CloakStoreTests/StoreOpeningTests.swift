@@ -1,3 +1,4 @@
+import CloakTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -5,9 +6,7 @@ import Testing
 
 /// A fresh temporary folder per test.
 func makeTemporaryDirectory() throws -> String {
-    let dir = NSTemporaryDirectory() + "cloak-store-tests-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
+    try TestFolders.make("store")
 }
 
 @Suite("Opening and migrating stores")
