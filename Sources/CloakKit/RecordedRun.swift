@@ -87,6 +87,10 @@ final class Interruption: @unchecked Sendable {
                                      message: "interrupted by \(name); re-run the same command to resume")
             StandardError.print("\ninterrupted: run \(run.id) recorded as interrupted; re-run the same command to resume")
         }
-        exit(128 + sig)
+        // `_exit`, not `exit`: the job's threads (the main thread, oneDNN's OpenMP threads) are still working,
+        // and `exit` would run C++ static destructors under them (measured: a segmentation fault in about one
+        // SIGTERM in three). The run's row is committed; nothing else needs flushing but standard output.
+        fflush(nil)
+        _exit(128 + sig)
     }
 }

@@ -15,4 +15,10 @@ struct Cloak: ParsableCommand {
         version: CloakVersion.current,
         subcommands: [Datasets.self, Unlearnable.self, Faces.self, Verify.self, Inspect.self, History.self, Show.self, Demo.self]
     )
+
+    static func main() {
+        OpenMPWaitPolicy.ensurePassive()
+        InterruptSignals.unblock()
+        main(nil)
+    }
 }
