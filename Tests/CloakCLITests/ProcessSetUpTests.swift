@@ -49,13 +49,14 @@ struct ProcessSetUpTests {
         defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
         // Then, once it runs (it re-executes itself first when the variable is unset), its environment holds
         // the passive policy, or the user's own choice
+        let expected = "OMP_WAIT_POLICY=\(given ?? "PASSIVE")"
         var seen: String?
         for _ in 0..<1000 where process.isRunning {
             seen = environment(of: process.processIdentifier)?.first { $0.hasPrefix("OMP_WAIT_POLICY=") }
-            if seen == "OMP_WAIT_POLICY=\(given ?? "PASSIVE")" { break }
+            if seen == expected { break }
             usleep(10_000)
         }
-        #expect(seen == "OMP_WAIT_POLICY=\(given ?? "PASSIVE")")
+        #expect(seen == expected)
     }
 
     /// SIGTERM at once (before the run is open: the default action ends the process) or after the first round
