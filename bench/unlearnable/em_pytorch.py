@@ -145,10 +145,12 @@ class MinMin:
         patterns = classes if args.mode == "class" else n
         self.delta = torch.zeros(patterns, c, h, w)
         torch.manual_seed(args.seed)
-        self.model = ToyModel(c, classes)
+        # One surrogate (the algorithm), or an ensemble (--surrogates K, an experiment: each trained in turn, the
+        # noise descends the sum of their losses, the stop test takes the worst of their errors).
+        self.models = [ToyModel(c, classes) for _ in range(args.surrogates)]
         if self.cl:
-            self.model = self.model.to(memory_format=torch.channels_last)
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+            self.models = [m.to(memory_format=torch.channels_last) for m in self.models]
+        self.opts = [torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4) for m in self.models]
         self.batch_gen = torch.Generator().manual_seed(args.seed + 1)
         self.order_gen = torch.Generator().manual_seed(args.seed + 2)
         self.train_order, self.train_pos = None, 0
@@ -171,28 +173,29 @@ class MinMin:
         self.train_pos += b
         return idx
 
+    def set_frozen(self, frozen):
+        for m in self.models:
+            m.train(not frozen)
+            for p in m.parameters():
+                p.requires_grad_(not frozen)
+
     def train_surrogate(self):
-        m = self.model
-        m.train()
-        for p in m.parameters():
-            p.requires_grad_(True)
+        self.set_frozen(False)
         total = 0.0
-        for _ in range(self.args.train_steps):
-            idx = self.next_train_batch()
-            xb, yb = self.fmt(self.noisy(idx)), self.y[idx]
-            self.opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(m(xb), yb)
-            loss.backward()
-            nn.utils.clip_grad_norm_(m.parameters(), 5.0)
-            self.opt.step()
-            total += loss.item()
-        return total / max(1, self.args.train_steps)
+        for m, opt in zip(self.models, self.opts):
+            for _ in range(self.args.train_steps):
+                idx = self.next_train_batch()
+                xb, yb = self.fmt(self.noisy(idx)), self.y[idx]
+                opt.zero_grad(set_to_none=True)
+                loss = F.cross_entropy(m(xb), yb)
+                loss.backward()
+                nn.utils.clip_grad_norm_(m.parameters(), 5.0)
+                opt.step()
+                total += loss.item()
+        return total / max(1, self.args.train_steps * len(self.models))
 
     def update_noise(self):
-        m = self.model
-        m.eval()
-        for p in m.parameters():
-            p.requires_grad_(False)
+        self.set_frozen(True)
         eps, alpha, B = self.eps, self.alpha, self.args.batch_size
         order = self.gen_idx
         if self.args.generation_order == "shuffled":  # a new seeded order each round, as a shuffling loader
@@ -204,7 +207,7 @@ class MinMin:
             eta = None
             for _ in range(self.args.pgd_steps):
                 xg = self.fmt(xa).detach().requires_grad_(True)
-                loss = F.cross_entropy(m(xg), y)
+                loss = sum(F.cross_entropy(m(xg), y) for m in self.models)
                 g, = torch.autograd.grad(loss, xg)
                 with torch.no_grad():
                     eta = (xa - alpha * g.sign() - x).clamp_(-eps, eps)
@@ -217,20 +220,21 @@ class MinMin:
                 counts = torch.bincount(y, minlength=k)
                 present = counts > 0
                 self.delta[present] = (sums[present] / counts[present].view(-1, 1, 1, 1).float()).clamp_(-eps, eps)
-        for p in m.parameters():
-            p.requires_grad_(True)
+        self.set_frozen(False)
 
     @torch.no_grad()
     def surrogate_error(self):
-        m = self.model
-        m.eval()
-        wrong = 0
-        B = self.args.batch_size
-        for s in range(0, len(self.gen_idx), B):
-            idx = self.gen_idx[s:s + B]
-            pred = m(self.fmt(self.noisy(idx))).argmax(1)
-            wrong += (pred != self.y[idx]).sum().item()
-        return wrong / len(self.gen_idx)
+        """The surrogate's error (the worst surrogate's, with an ensemble) on the noisy generation set."""
+        self.set_frozen(True)
+        worst, B = 0.0, self.args.batch_size
+        for m in self.models:
+            wrong = 0
+            for s in range(0, len(self.gen_idx), B):
+                idx = self.gen_idx[s:s + B]
+                pred = m(self.fmt(self.noisy(idx))).argmax(1)
+                wrong += (pred != self.y[idx]).sum().item()
+            worst = max(worst, wrong / len(self.gen_idx))
+        return worst
 
 
 def main():
@@ -251,6 +255,10 @@ def main():
                          "round (default; as Cloak and the reference's shuffling loader) or sorted file order")
     ap.add_argument("--limit-per-class", type=int, default=None, help="use only the first N images of each class")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--surrogates", type=int, default=1,
+                    help="an experiment, not the algorithm: an ensemble of K surrogates, each trained --train-steps "
+                         "batches per round; the noise descends the sum of their losses and the stop test takes the "
+                         "worst error (default 1)")
     ap.add_argument("--max-rounds", type=int, default=100)
     ap.add_argument("--time-limit", type=float, default=None,
                     help="minutes: stop after the first round that ends past this much generation time (outputs are "
@@ -364,7 +372,7 @@ def main():
         "settings": {"epsilon": args.epsilon, "stepSize": args.step_size, "pgdSteps": args.pgd_steps,
                      "trainSteps": args.train_steps, "stopError": args.stop_error, "subset": args.subset,
                      "generationOrder": args.generation_order, "limitPerClass": args.limit_per_class,
-                     "seed": args.seed, "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit,
+                     "seed": args.seed, "surrogates": args.surrogates, "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit,
                      "batchSize": args.batch_size},
         "history": history,
     }
