@@ -146,14 +146,21 @@ class MinMin:
         self.delta = torch.zeros(patterns, c, h, w)
         torch.manual_seed(args.seed)
         # One surrogate (the algorithm), or an ensemble (--surrogates K, an experiment: each trained in turn, the
-        # noise descends the sum of their losses, the stop test takes the worst of their errors).
-        self.models = [ToyModel(c, classes) for _ in range(args.surrogates)]
-        if self.cl:
-            self.models = [m.to(memory_format=torch.channels_last) for m in self.models]
-        self.opts = [torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4) for m in self.models]
+        # noise descends the sum of their losses, the stop test takes the worst error of those never restarted).
+        self.models, self.opts = [None] * args.surrogates, [None] * args.surrogates
+        for i in range(args.surrogates):
+            self.initialise(i)
+        self.restarted = list(range(1 if args.surrogates > 1 else 0, args.surrogates)) if args.restart_every else []
+        self.judges = [m for i, m in enumerate(self.models) if i not in self.restarted] or self.models
+        self.rounds_started = 0
         self.batch_gen = torch.Generator().manual_seed(args.seed + 1)
         self.order_gen = torch.Generator().manual_seed(args.seed + 2)
         self.train_order, self.train_pos = None, 0
+
+    def initialise(self, i):
+        m = ToyModel(self.x.shape[1], self.classes)
+        self.models[i] = m.to(memory_format=torch.channels_last) if self.cl else m
+        self.opts[i] = torch.optim.SGD(self.models[i].parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
 
     def fmt(self, t):
         return t.contiguous(memory_format=torch.channels_last) if self.cl else t.contiguous()
@@ -180,6 +187,11 @@ class MinMin:
                 p.requires_grad_(not frozen)
 
     def train_surrogate(self):
+        if self.restarted and self.rounds_started > 0 and self.rounds_started % self.args.restart_every == 0:
+            for i in self.restarted:
+                self.initialise(i)
+            self.judges = [m for i, m in enumerate(self.models) if i not in self.restarted] or self.models
+        self.rounds_started += 1
         self.set_frozen(False)
         total = 0.0
         for m, opt in zip(self.models, self.opts):
@@ -224,10 +236,10 @@ class MinMin:
 
     @torch.no_grad()
     def surrogate_error(self):
-        """The surrogate's error (the worst surrogate's, with an ensemble) on the noisy generation set."""
+        """The surrogate's error (the worst judging surrogate's, with an ensemble) on the noisy generation set."""
         self.set_frozen(True)
         worst, B = 0.0, self.args.batch_size
-        for m in self.models:
+        for m in self.judges:
             wrong = 0
             for s in range(0, len(self.gen_idx), B):
                 idx = self.gen_idx[s:s + B]
@@ -259,6 +271,10 @@ def main():
                     help="an experiment, not the algorithm: an ensemble of K surrogates, each trained --train-steps "
                          "batches per round; the noise descends the sum of their losses and the stop test takes the "
                          "worst error (default 1)")
+    ap.add_argument("--restart-every", type=int, default=0,
+                    help="an experiment: re-initialise the surrogates after the first (with --surrogates 1, the only "
+                         "one) every R rounds, so the noise must also suit barely trained models; the restarted ones "
+                         "take no part in the stop test when there are others (default 0: never)")
     ap.add_argument("--max-rounds", type=int, default=100)
     ap.add_argument("--time-limit", type=float, default=None,
                     help="minutes: stop after the first round that ends past this much generation time (outputs are "
@@ -372,7 +388,7 @@ def main():
         "settings": {"epsilon": args.epsilon, "stepSize": args.step_size, "pgdSteps": args.pgd_steps,
                      "trainSteps": args.train_steps, "stopError": args.stop_error, "subset": args.subset,
                      "generationOrder": args.generation_order, "limitPerClass": args.limit_per_class,
-                     "seed": args.seed, "surrogates": args.surrogates, "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit,
+                     "seed": args.seed, "surrogates": args.surrogates, "restartEvery": args.restart_every, "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit,
                      "batchSize": args.batch_size},
         "history": history,
     }
