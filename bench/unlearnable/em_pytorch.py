@@ -151,8 +151,6 @@ class MinMin:
         for i in range(args.surrogates):
             self.initialise(i)
         self.restarted = list(range(1 if args.surrogates > 1 else 0, args.surrogates)) if args.restart_every else []
-        self.judges = [m for i, m in enumerate(self.models) if i not in self.restarted] or self.models
-        self.rounds_started = 0
         self.batch_gen = torch.Generator().manual_seed(args.seed + 1)
         self.order_gen = torch.Generator().manual_seed(args.seed + 2)
         self.train_order, self.train_pos = None, 0
@@ -186,12 +184,10 @@ class MinMin:
             for p in m.parameters():
                 p.requires_grad_(not frozen)
 
-    def train_surrogate(self):
-        if self.restarted and self.rounds_started > 0 and self.rounds_started % self.args.restart_every == 0:
+    def train_surrogate(self, completed_rounds):
+        if self.restarted and completed_rounds > 0 and completed_rounds % self.args.restart_every == 0:
             for i in self.restarted:
                 self.initialise(i)
-            self.judges = [m for i, m in enumerate(self.models) if i not in self.restarted] or self.models
-        self.rounds_started += 1
         self.set_frozen(False)
         total = 0.0
         for m, opt in zip(self.models, self.opts):
@@ -239,7 +235,8 @@ class MinMin:
         """The surrogate's error (the worst judging surrogate's, with an ensemble) on the noisy generation set."""
         self.set_frozen(True)
         worst, B = 0.0, self.args.batch_size
-        for m in self.judges:
+        judges = [m for i, m in enumerate(self.models) if i not in self.restarted] or self.models
+        for m in judges:
             wrong = 0
             for s in range(0, len(self.gen_idx), B):
                 idx = self.gen_idx[s:s + B]
@@ -329,7 +326,7 @@ def main():
     t_gen = time.perf_counter()
     while rounds < args.max_rounds:
         t0, c0 = time.perf_counter(), time.process_time()
-        loss = search.train_surrogate()
+        loss = search.train_surrogate(rounds)
         t1 = time.perf_counter()
         search.update_noise()
         t2 = time.perf_counter()
@@ -388,8 +385,8 @@ def main():
         "settings": {"epsilon": args.epsilon, "stepSize": args.step_size, "pgdSteps": args.pgd_steps,
                      "trainSteps": args.train_steps, "stopError": args.stop_error, "subset": args.subset,
                      "generationOrder": args.generation_order, "limitPerClass": args.limit_per_class,
-                     "seed": args.seed, "surrogates": args.surrogates, "restartEvery": args.restart_every, "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit,
-                     "batchSize": args.batch_size},
+                     "seed": args.seed, "surrogates": args.surrogates, "restartEvery": args.restart_every,
+                     "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit, "batchSize": args.batch_size},
         "history": history,
     }
     with open(os.path.join(args.out, "em_pytorch.json"), "w") as f:
