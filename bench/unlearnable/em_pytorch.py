@@ -143,7 +143,12 @@ class MinMin:
         self.cl = args.channels_last
         n, c, h, w = x.shape
         patterns = classes if args.mode == "class" else n
-        self.delta = torch.zeros(patterns, c, h, w)
+        f = args.noise_block
+        if h % f or w % f:
+            sys.exit(f"--noise-block {f} must divide the image size {w}x{h}")
+        # The noise parameters: [patterns, C, H/f, W/f], nearest-upsampled by f to the image (f = 1: per pixel).
+        self.z = torch.zeros(patterns, c, h // f, w // f)
+        self.delta = self.upsample(self.z)
         torch.manual_seed(args.seed)
         # One surrogate (the algorithm), or an ensemble (--surrogates K, an experiment: each trained in turn, the
         # noise descends the sum of their losses, the stop test takes the worst error of those never restarted).
@@ -162,6 +167,14 @@ class MinMin:
 
     def fmt(self, t):
         return t.contiguous(memory_format=torch.channels_last) if self.cl else t.contiguous()
+
+    def upsample(self, z):
+        f = self.args.noise_block
+        return z if f == 1 else z.repeat_interleave(f, dim=2).repeat_interleave(f, dim=3)
+
+    def block_sum(self, g):
+        f = self.args.noise_block
+        return g if f == 1 else F.avg_pool2d(g, f) * (f * f)
 
     def noise_for(self, idx):
         return self.delta[self.y[idx]] if self.args.mode == "class" else self.delta[idx]
@@ -211,23 +224,30 @@ class MinMin:
         for s in range(0, len(order), B):
             idx = order[s:s + B]
             x, y = self.x[idx], self.y[idx]
-            xa = (x + self.noise_for(idx)).clamp_(0, 1)
-            eta = None
+            zi = (self.z[self.y[idx]] if self.args.mode == "class" else self.z[idx]).clone()
+            xa = (x + self.upsample(zi)).clamp_(0, 1)
             for _ in range(self.args.pgd_steps):
                 xg = self.fmt(xa).detach().requires_grad_(True)
                 loss = sum(F.cross_entropy(m(xg), y) for m in self.models)
                 g, = torch.autograd.grad(loss, xg)
                 with torch.no_grad():
-                    eta = (xa - alpha * g.sign() - x).clamp_(-eps, eps)
-                    xa = (x + eta).clamp_(0, 1)
+                    if self.args.noise_block == 1:     # the reference's update: eta from the clamped image
+                        zi = (xa - alpha * g.sign() - x).clamp_(-eps, eps)
+                    else:                              # block noise: descend the block parameters themselves
+                        zi = (zi - alpha * self.block_sum(g.contiguous()).sign()).clamp_(-eps, eps)
+                    xa = (x + self.upsample(zi)).clamp_(0, 1)
             if self.args.mode == "sample":
-                self.delta[idx] = xa - x
+                if self.args.noise_block == 1:
+                    self.z[idx] = xa - x
+                else:
+                    self.z[idx] = zi
             else:
                 k = self.classes
-                sums = torch.zeros(k, *x.shape[1:]).index_add_(0, y, eta.contiguous())
+                sums = torch.zeros(k, *zi.shape[1:]).index_add_(0, y, zi.contiguous())
                 counts = torch.bincount(y, minlength=k)
                 present = counts > 0
-                self.delta[present] = (sums[present] / counts[present].view(-1, 1, 1, 1).float()).clamp_(-eps, eps)
+                self.z[present] = (sums[present] / counts[present].view(-1, 1, 1, 1).float()).clamp_(-eps, eps)
+        self.delta = self.upsample(self.z)
         self.set_frozen(False)
 
     @torch.no_grad()
@@ -272,6 +292,10 @@ def main():
                     help="an experiment: re-initialise the surrogates after the first (with --surrogates 1, the only "
                          "one) every R rounds, so the noise must also suit barely trained models; the restarted ones "
                          "take no part in the stop test when there are others (default 0: never)")
+    ap.add_argument("--noise-block", type=int, default=1,
+                    help="an experiment: the noise is one value per f x f block of pixels (its parameters have "
+                         "H/f x W/f values, nearest-upsampled; the sign step descends their block-summed gradient); "
+                         "default 1, per pixel as the algorithm")
     ap.add_argument("--max-rounds", type=int, default=100)
     ap.add_argument("--time-limit", type=float, default=None,
                     help="minutes: stop after the first round that ends past this much generation time (outputs are "
@@ -385,7 +409,8 @@ def main():
         "settings": {"epsilon": args.epsilon, "stepSize": args.step_size, "pgdSteps": args.pgd_steps,
                      "trainSteps": args.train_steps, "stopError": args.stop_error, "subset": args.subset,
                      "generationOrder": args.generation_order, "limitPerClass": args.limit_per_class,
-                     "seed": args.seed, "surrogates": args.surrogates, "restartEvery": args.restart_every,
+                     "seed": args.seed, "surrogates": args.surrogates, "noiseBlock": args.noise_block,
+                     "restartEvery": args.restart_every,
                      "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit, "batchSize": args.batch_size},
         "history": history,
     }
