@@ -39,7 +39,7 @@ struct BadInputTests {
         let dir = root + "/photos"
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
-        func put(_ name: String, _ bytes: [UInt8]) { fm.createFile(atPath: "\(dir)/\(name)", contents: Data(bytes)) }
+        func put(_ name: String, _ bytes: [UInt8]) { #expect(fm.createFile(atPath: "\(dir)/\(name)", contents: Data(bytes))) }
 
         let png = try ImageCodec.encode(sampleImage(), as: .png)
         let jpeg = try ImageCodec.encode(sampleImage(), as: .jpeg)
@@ -108,7 +108,7 @@ struct BadInputTests {
     @Test func storeThatIsNotSQLiteGivesAClearErrorAndStaysUntouched() throws {
         let dir = try makeWorkFolder()
         let notes = Data("my shopping list\n".utf8)
-        FileManager.default.createFile(atPath: dir + "/notes.txt", contents: notes)
+        #expect(FileManager.default.createFile(atPath: dir + "/notes.txt", contents: notes))
         let result = try CLI.run(["history", "--store", "notes.txt"], in: dir)
         #expect(result.status != 0)
         #expect(result.stderr.contains(dir + "/notes.txt: not a Cloak store"))
@@ -122,7 +122,7 @@ struct BadInputTests {
         // inspect tells the user which photos carry a location; the codec tests cover that outputs never do
         let dir = try makeWorkFolder()
         let clean = try ImageCodec.encode(sampleImage(), as: .jpeg)
-        FileManager.default.createFile(atPath: dir + "/clean.jpg", contents: Data(clean))
+        #expect(FileManager.default.createFile(atPath: dir + "/clean.jpg", contents: Data(clean)))
         let result = try CLI.run(["inspect", "clean.jpg"], in: dir)
         #expect(result.status == 0)
         #expect(result.stdout.contains("1 image(s) read, 0 failed"))

@@ -47,9 +47,17 @@ struct UnlearnableCLITests {
         let rows = report["rows"] as! [[String: Any]]
         #expect(rows.map { $0["countermeasure"] as? String } == ["none", "jpeg10"])
         for row in rows {
-            #expect(((row["protected"] as! [String: Any])["accuracies"] as! [Double]).count == 2)
-            #expect(((row["baseline"] as! [String: Any])["accuracies"] as! [Double]).count == 2)
+            for curve in [row["protected"], row["baseline"]].map({ $0 as! [String: Any] }) {
+                #expect((curve["accuracies"] as! [Double]).count == 2)
+                // The final model's confusion matrix on the 60 clean test images: 10 x 10, 6 per true class,
+                // its diagonal matching the final accuracy
+                let confusion = curve["finalConfusion"] as! [[Int]]
+                #expect(confusion.count == 10 && confusion.allSatisfy { $0.count == 10 && $0.reduce(0, +) == 6 })
+                let correct = (0..<10).reduce(0) { $0 + confusion[$1][$1] }
+                #expect(abs(Double(correct) / 60 - (curve["accuracies"] as! [Double]).last!) < 1e-9)
+            }
         }
+        #expect(verified.stdout.contains("| class | none: protected | none: baseline | jpeg10: protected | jpeg10: baseline |"))
         let html = try String(contentsOfFile: dir + "/report/report.html", encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("data:image/png;base64,"))
 

@@ -140,6 +140,35 @@ struct UnlearnableTests {
         #expect(Verdict.judge(protected: spiky, baseline: nil, chance: 0.1) == .unknown)
     }
 
+    @Test func reportShowsPerClassAccuracyAndNamesCatchAllClasses() {
+        // 4 classes, 10 test images each. The protected model sends almost everything to class 2.
+        let protected = TrainingCurve(accuracies: [0.5, 0.3], trainingLosses: [1, 1], seconds: 1, finalConfusion: [
+            [1, 0, 9, 0], [0, 0, 10, 0], [0, 0, 10, 0], [0, 1, 8, 1]])
+        let clean = TrainingCurve(accuracies: [0.8, 0.9], trainingLosses: [1, 1], seconds: 1, finalConfusion: [
+            [9, 1, 0, 0], [0, 10, 0, 0], [1, 0, 8, 1], [0, 1, 0, 9]])
+        #expect(protected.perClassAccuracy == [0.1, 0, 1, 0.1])
+        #expect(protected.predictionShares == [0.025, 0.025, 0.925, 0.025])
+        let result = VerificationResult(
+            trainDataset: "p", baselineDataset: "c", testDataset: "t", model: "small", epochs: 2, seed: 0,
+            classes: ["a", "b", "c", "d"], trainCount: 40, testCount: 40, chance: 0.25,
+            rows: [CountermeasureResult(countermeasure: "none", protected: protected, baseline: clean,
+                                        verdict: Verdict.judge(protected: protected, baseline: clean, chance: 0.25))])
+        let markdown = VerificationReport.markdown(result)
+        #expect(markdown.contains("| class | none: protected | none: baseline |"))
+        #expect(markdown.contains("| c | 100.0% | 80.0% |"))
+        #expect(markdown.contains("`c` (92.5% of the images, 100.0% of its own)"))
+        #expect(markdown.contains("make 25.0 points of its 30.0% final accuracy; the other classes average 6.7%"))
+        let html = VerificationReport.html(result, samples: [])
+        #expect(html.contains("<th>none: baseline</th>") && html.contains("<td>c</td><td>100.0%</td><td>80.0%</td>"))
+        // Reports without confusion matrices (made before they were recorded) have no per-class section
+        let old = VerificationResult(
+            trainDataset: "p", baselineDataset: nil, testDataset: "t", model: "small", epochs: 2, seed: 0,
+            classes: ["a", "b", "c", "d"], trainCount: 40, testCount: 40, chance: 0.25,
+            rows: [CountermeasureResult(countermeasure: "none", protected: TrainingCurve(
+                accuracies: [0.3], trainingLosses: [1], seconds: 1), baseline: nil, verdict: .unknown)])
+        #expect(!VerificationReport.markdown(old).contains("per class"))
+    }
+
     @Test func outputClampsTheSumNeverTheNoise() {
         let image = RGBImage(width: 3, height: 1, gray: [250, 3, 200])
         let eps: Float = 8 / 255

@@ -27,3 +27,17 @@ struct ConvergenceTests {
         #expect(summaries[1].trainingLoss < summaries[0].trainingLoss)
     }
 }
+
+@Suite("Evaluation")
+struct EvaluationTests {
+    /// Flatten of a 1x1 image with 3 channels: each image's logits are its channels, so the prediction is
+    /// its brightest channel.
+    @Test func confusionMatrixCountsTrueAgainstPredictedClassesAcrossBatches() {
+        let pixels: [Float] = [1, 0, 0,  0, 1, 0,  0, 0, 1,  0, 1, 0,  1, 0, 0]
+        let data = LabelledImages(pixels: pixels, labels: [0, 0, 2, 1, 2], height: 1, width: 1, channels: 3)
+        let model = Flatten()
+        #expect(predictions(of: model, on: data, batchSize: 2) == [0, 1, 2, 1, 0])
+        #expect(confusionMatrix(of: model, on: data, classCount: 3, batchSize: 2) == [[1, 1, 0], [0, 1, 0], [1, 0, 1]])
+        #expect(abs(evaluateAccuracy(of: model, on: data, batchSize: 2) - 0.6) < 1e-12)
+    }
+}

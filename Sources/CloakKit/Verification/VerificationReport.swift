@@ -16,7 +16,56 @@ public enum VerificationReport {
             out += "\(row.baseline.map { pct($0.final) } ?? "-") | \(row.baseline.map { pct($0.best) } ?? "-") | \(label(row.verdict)) |\n"
         }
         out += "\n" + conclusion(r) + "\n"
+        let columns = perClassColumns(r)
+        if !columns.isEmpty {
+            out += "\n### Clean-test accuracy per class, final epoch\n\n"
+            out += "| class | " + columns.map(\.title).joined(separator: " | ") + " |\n"
+            out += "|---|" + String(repeating: "---:|", count: columns.count) + "\n"
+            for (c, name) in r.classes.enumerated() {
+                out += "| \(name) | " + columns.map { pct($0.values[c]) }.joined(separator: " | ") + " |\n"
+            }
+            let notes = catchAllNotes(r)
+            if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
+        }
         return out
+    }
+
+    /// Per-class final accuracies, one column per curve that recorded them: protected and baseline for
+    /// each countermeasure.
+    static func perClassColumns(_ r: VerificationResult) -> [(title: String, values: [Double])] {
+        var columns: [(title: String, values: [Double])] = []
+        for row in r.rows {
+            for (curve, name) in [(row.protected, "protected"), (row.baseline, "baseline")] {
+                guard let values = curve?.perClassAccuracy, values.count >= r.classes.count else { continue }
+                columns.append(("\(row.countermeasure): \(name)", values))
+            }
+        }
+        return columns
+    }
+
+    /// Where the model trained on protected data sends most clean test images to a few classes (each
+    /// receiving at least twice its fair share), a sentence saying so and how much of the accuracy those
+    /// classes make: a catch-all class scores high without the model telling its images apart.
+    static func catchAllNotes(_ r: VerificationResult) -> [String] {
+        let k = r.classes.count
+        guard k >= 3 else { return [] }
+        var notes: [String] = []
+        for row in r.rows {
+            guard let shares = row.protected.predictionShares, let accuracy = row.protected.perClassAccuracy,
+                  let m = row.protected.finalConfusion, shares.count >= k else { continue }
+            let piles = (0..<k).filter { shares[$0] >= 2 / Double(k) }.sorted { shares[$0] > shares[$1] }
+            guard !piles.isEmpty else { continue }
+            let total = Double(max(1, m.joined().reduce(0, +)))
+            let fromPiles = Double(piles.reduce(0) { $0 + m[$1][$1] }) / total
+            let others = (0..<k).filter { !piles.contains($0) }
+            let othersMean = others.isEmpty ? 0 : others.reduce(0.0) { $0 + accuracy[$1] } / Double(others.count)
+            let named = piles.map { "`\(r.classes[$0])` (\(pct(shares[$0])) of the images, \(pct(accuracy[$0])) of its own)" }
+            notes.append("Under `\(row.countermeasure)` the model trained on the protected data puts most clean test images "
+                + "into \(named.joined(separator: " and ")): these catch-all classes make "
+                + String(format: "%.1f points", fromPiles * 100) + " of its \(pct(row.protected.final)) final accuracy; "
+                + "the other classes average \(pct(othersMean)).")
+        }
+        return notes
     }
 
     /// One plain sentence per outcome; a countermeasure that breaks the protection is always named.
@@ -65,6 +114,18 @@ public enum VerificationReport {
             body += "<td class=\"\(row.verdict.rawValue)\">\(label(row.verdict))</td></tr>\n"
         }
         body += "</table>\n<h2>Clean-test accuracy per epoch</h2>\n" + plot(r) + "\n"
+        let columns = perClassColumns(r)
+        if !columns.isEmpty {
+            body += "<h2>Clean-test accuracy per class, final epoch</h2>\n<table><tr><th>class</th>"
+            body += columns.map { "<th>\(escape($0.title))</th>" }.joined() + "</tr>\n"
+            for (c, name) in r.classes.enumerated() {
+                body += "<tr><td>\(escape(name))</td>" + columns.map { "<td>\(pct($0.values[c]))</td>" }.joined() + "</tr>\n"
+            }
+            body += "</table>\n"
+            for note in catchAllNotes(r) {
+                body += "<p>" + escape(note).replacingOccurrences(of: "`", with: "") + "</p>\n"
+            }
+        }
         if !samples.isEmpty {
             body += "<h2>Samples: original, protected, difference (amplified)</h2>\n<div class=\"grid\">\n"
             for s in samples {

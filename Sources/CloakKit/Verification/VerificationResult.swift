@@ -7,15 +7,32 @@ public struct TrainingCurve: Codable, Sendable, Equatable {
     /// Training loss after each epoch (mean over batches).
     public var trainingLosses: [Double]
     public var seconds: Double
+    /// The final model's confusion matrix on the clean test set: `finalConfusion[trueClass][predictedClass]`
+    /// counts test images. `nil` in reports made before it was recorded.
+    public var finalConfusion: [[Int]]?
 
-    public init(accuracies: [Double], trainingLosses: [Double], seconds: Double) {
+    public init(accuracies: [Double], trainingLosses: [Double], seconds: Double, finalConfusion: [[Int]]? = nil) {
         self.accuracies = accuracies
         self.trainingLosses = trainingLosses
         self.seconds = seconds
+        self.finalConfusion = finalConfusion
     }
 
     public var final: Double { accuracies.last ?? 0 }
     public var best: Double { accuracies.max() ?? 0 }
+
+    /// Final clean-test accuracy of each class (0...1; 0 for a class without test images).
+    public var perClassAccuracy: [Double]? {
+        finalConfusion.map { m in m.indices.map { c in Double(m[c][c]) / Double(max(1, m[c].reduce(0, +))) } }
+    }
+
+    /// Share of the clean test images the final model assigns to each class (0...1).
+    public var predictionShares: [Double]? {
+        finalConfusion.map { m in
+            let total = Double(max(1, m.joined().reduce(0, +)))
+            return m.indices.map { c in Double(m.reduce(0) { $0 + $1[c] }) / total }
+        }
+    }
 }
 
 /// How a protection fared under one countermeasure.

@@ -112,7 +112,10 @@ public struct Verifier: Sendable {
                         testDatasetSHA256: testHash, isBaseline: isBaseline, model: settings.model.rawValue,
                         epochs: settings.epochs, countermeasure: countermeasure.rawValue,
                         accuracies: JSON.string(curve.accuracies), finalAccuracy: curve.final, bestAccuracy: curve.best,
-                        details: JSON.string(["verdict": row.verdict.rawValue]), createdAt: Date()))
+                        details: JSON.string(VerificationDetails(verdict: row.verdict.rawValue,
+                                                                 perClassFinalAccuracy: curve.perClassAccuracy,
+                                                                 finalConfusion: curve.finalConfusion)),
+                        createdAt: Date()))
                 }
             }
             let result = VerificationResult(
@@ -160,7 +163,9 @@ public struct Verifier: Sendable {
             Trainer(model: model, optimizer: optimizer, configuration: configuration)
                 .fit(prepared, evaluatingOn: test, using: &generator, onEpoch: report)
         }
-        return TrainingCurve(accuracies: accuracies, trainingLosses: losses, seconds: monotonicSeconds() - start)
+        let confusion = confusionMatrix(of: model, on: test, classCount: classCount, batchSize: 256)
+        return TrainingCurve(accuracies: accuracies, trainingLosses: losses, seconds: monotonicSeconds() - start,
+                             finalConfusion: confusion)
     }
 
     static func labelled(_ images: LoadedImageFolder) -> LabelledImages {
@@ -205,6 +210,13 @@ public struct Verifier: Sendable {
             }
         }
         try writeFileAtomically(Array(VerificationReport.html(result, samples: samples).utf8), to: folder + "/report.html")
+    }
+
+    /// The `details` JSON of a verification row in the store.
+    struct VerificationDetails: Codable {
+        var verdict: String
+        var perClassFinalAccuracy: [Double]?
+        var finalConfusion: [[Int]]?
     }
 
     struct Parameters: Codable {

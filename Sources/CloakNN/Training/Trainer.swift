@@ -155,16 +155,34 @@ public final class Trainer {
 /// Fraction of `data` that `model` classifies correctly, in inference mode (running batch-norm statistics).
 /// Leaves the model in inference mode.
 public func evaluateAccuracy(of model: any Layer, on data: LabelledImages, batchSize: Int = 256) -> Double {
+    let predicted = predictions(of: model, on: data, batchSize: batchSize)
+    return Double(zip(predicted, data.labels).filter { $0 == $1 }.count) / Double(max(data.count, 1))
+}
+
+/// The class `model` predicts (argmax of its logits) for each image of `data`, in order, in inference mode
+/// (running batch-norm statistics). Leaves the model in inference mode.
+public func predictions(of model: any Layer, on data: LabelledImages, batchSize: Int = 256) -> [Int] {
     model.setTraining(false)
-    var correct = 0
+    var predicted: [Int] = []
+    predicted.reserveCapacity(data.count)
     var begin = 0
     while begin < data.count {
         let end = min(begin + batchSize, data.count)
-        let (images, labels) = data.batch(Array(begin..<end))
-        correct += zip(argmaxRows(model(images)), labels).filter { $0 == $1 }.count
+        predicted += argmaxRows(model(data.batch(Array(begin..<end)).images))
         begin = end
     }
-    return Double(correct) / Double(max(data.count, 1))
+    return predicted
+}
+
+/// Confusion matrix of `model` on `data`: `matrix[trueClass][predictedClass]` counts images, for classes
+/// `0..<classCount` (the model's output width). Inference mode; leaves the model in inference mode.
+public func confusionMatrix(of model: any Layer, on data: LabelledImages, classCount: Int, batchSize: Int = 256) -> [[Int]] {
+    precondition(data.classCount <= classCount, "labels go up to \(data.classCount - 1), beyond \(classCount) classes")
+    var matrix = [[Int]](repeating: [Int](repeating: 0, count: classCount), count: classCount)
+    for (label, predicted) in zip(data.labels, predictions(of: model, on: data, batchSize: batchSize)) {
+        matrix[label][predicted] += 1
+    }
+    return matrix
 }
 
 /// Seconds on a monotonic clock.
