@@ -198,7 +198,8 @@ class MinMin:
                 p.requires_grad_(not frozen)
 
     def train_surrogate(self, completed_rounds):
-        if self.restarted and completed_rounds > 0 and completed_rounds % self.args.restart_every == 0:
+        restarting = not self.args.restart_until or completed_rounds < self.args.restart_until
+        if self.restarted and restarting and completed_rounds > 0 and completed_rounds % self.args.restart_every == 0:
             for i in self.restarted:
                 self.initialise(i)
         self.set_frozen(False)
@@ -292,6 +293,9 @@ def main():
                     help="an experiment: re-initialise the surrogates after the first (with --surrogates 1, the only "
                          "one) every R rounds, so the noise must also suit barely trained models; the restarted ones "
                          "take no part in the stop test when there are others (default 0: never)")
+    ap.add_argument("--restart-until", type=int, default=0,
+                    help="with --restart-every: restart only before this many rounds are complete, then train on "
+                         "(default 0: restart throughout)")
     ap.add_argument("--noise-block", type=int, default=1,
                     help="an experiment: the noise is one value per f x f block of pixels (its parameters have "
                          "H/f x W/f values, nearest-upsampled; the sign step descends their block-summed gradient); "
@@ -410,7 +414,7 @@ def main():
                      "trainSteps": args.train_steps, "stopError": args.stop_error, "subset": args.subset,
                      "generationOrder": args.generation_order, "limitPerClass": args.limit_per_class,
                      "seed": args.seed, "surrogates": args.surrogates, "noiseBlock": args.noise_block,
-                     "restartEvery": args.restart_every,
+                     "restartEvery": args.restart_every, "restartUntil": args.restart_until,
                      "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit, "batchSize": args.batch_size},
         "history": history,
     }
