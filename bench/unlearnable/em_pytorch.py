@@ -148,7 +148,6 @@ class MinMin:
             sys.exit(f"--noise-block {f} must divide the image size {w}x{h}")
         # The noise parameters: [patterns, C, H/f, W/f], nearest-upsampled by f to the image (f = 1: per pixel).
         self.z = torch.zeros(patterns, c, h // f, w // f)
-        self.delta = self.upsample(self.z)
         torch.manual_seed(args.seed)
         # One surrogate (the algorithm), or an ensemble (--surrogates K, an experiment: each trained in turn, the
         # noise descends the sum of their losses, the stop test takes the worst error of those never restarted).
@@ -176,8 +175,13 @@ class MinMin:
         f = self.args.noise_block
         return g if f == 1 else F.avg_pool2d(g, f) * (f * f)
 
+    @property
+    def delta(self):
+        """The noise at image resolution: [patterns, C, H, W]."""
+        return self.upsample(self.z)
+
     def noise_for(self, idx):
-        return self.delta[self.y[idx]] if self.args.mode == "class" else self.delta[idx]
+        return self.upsample(self.z[self.y[idx]] if self.args.mode == "class" else self.z[idx])
 
     def noisy(self, idx):
         return (self.x[idx] + self.noise_for(idx)).clamp_(0, 1)
@@ -225,7 +229,7 @@ class MinMin:
         for s in range(0, len(order), B):
             idx = order[s:s + B]
             x, y = self.x[idx], self.y[idx]
-            zi = (self.z[self.y[idx]] if self.args.mode == "class" else self.z[idx]).clone()
+            zi = self.z[y] if self.args.mode == "class" else self.z[idx]     # indexing copies
             xa = (x + self.upsample(zi)).clamp_(0, 1)
             for _ in range(self.args.pgd_steps):
                 xg = self.fmt(xa).detach().requires_grad_(True)
@@ -238,17 +242,13 @@ class MinMin:
                         zi = (zi - alpha * self.block_sum(g.contiguous()).sign()).clamp_(-eps, eps)
                     xa = (x + self.upsample(zi)).clamp_(0, 1)
             if self.args.mode == "sample":
-                if self.args.noise_block == 1:
-                    self.z[idx] = xa - x
-                else:
-                    self.z[idx] = zi
+                self.z[idx] = (xa - x) if self.args.noise_block == 1 else zi
             else:
                 k = self.classes
                 sums = torch.zeros(k, *zi.shape[1:]).index_add_(0, y, zi.contiguous())
                 counts = torch.bincount(y, minlength=k)
                 present = counts > 0
                 self.z[present] = (sums[present] / counts[present].view(-1, 1, 1, 1).float()).clamp_(-eps, eps)
-        self.delta = self.upsample(self.z)
         self.set_frozen(False)
 
     @torch.no_grad()

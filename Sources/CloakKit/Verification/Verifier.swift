@@ -113,7 +113,6 @@ public struct Verifier: Sendable {
                         epochs: settings.epochs, countermeasure: countermeasure.rawValue,
                         accuracies: JSON.string(curve.accuracies), finalAccuracy: curve.final, bestAccuracy: curve.best,
                         details: JSON.string(VerificationDetails(verdict: row.verdict.rawValue,
-                                                                 perClassFinalAccuracy: curve.perClassAccuracy,
                                                                  finalConfusion: curve.finalConfusion)),
                         createdAt: Date()))
                 }
@@ -212,10 +211,10 @@ public struct Verifier: Sendable {
         try writeFileAtomically(Array(VerificationReport.html(result, samples: samples).utf8), to: folder + "/report.html")
     }
 
-    /// The `details` JSON of a verification row in the store.
+    /// The `details` JSON of a verification row in the store (per-class accuracies follow from the confusion
+    /// matrix, as ``TrainingCurve/perClassAccuracy``).
     struct VerificationDetails: Codable {
         var verdict: String
-        var perClassFinalAccuracy: [Double]?
         var finalConfusion: [[Int]]?
     }
 
