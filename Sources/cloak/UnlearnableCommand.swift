@@ -52,6 +52,11 @@ extension Cloak {
             valueName: "reference|gradient"))
         var classUpdate: UnlearnableSettings.ClassUpdate = .reference
 
+        @Option(name: .long, help: ArgumentHelp(
+            "Experimental: the noise is a t x t tile repeated across the image (default: one value per pixel).",
+            valueName: "t"))
+        var noiseTile: Int?
+
         @Option(name: .long, help: "Surrogate network.")
         var model: UnlearnableSettings.Model = .small
 
@@ -88,6 +93,7 @@ extension Cloak {
             if let subset { s.subset = subset }
             s.model = model
             s.classUpdate = classUpdate
+            s.noiseTile = noiseTile
             s.seed = seed
             s.maxRounds = maxRounds
             s.batchSize = batchSize

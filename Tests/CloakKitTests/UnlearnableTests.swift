@@ -114,6 +114,45 @@ struct UnlearnableTests {
         #expect(noise.noise.contains { $0 > 0 }, "the patterns still move where images can show them")
     }
 
+    @Test(arguments: UnlearnableSettings.Mode.allCases)
+    func tiledNoiseRepeatsOneTilePerPatternAndStillShortcuts(_ mode: UnlearnableSettings.Mode) {
+        // Random images with random labels: only the noise can make them learnable. A 3x3 tile on 8x8 images
+        // (cut off at the edges) must repeat exactly, differ between patterns, and still let the surrogate's error fall.
+        var g = SplitMix64(seed: 5)
+        let n = 64, side = 8, size = side * side
+        let pixels = (0..<(n * size)).map { _ in Float(g.next() % 256) / 255 }
+        let data = LabelledImages(pixels: pixels, labels: (0..<n).map { $0 % 4 }, height: side, width: side, channels: 1)
+        var settings = UnlearnableSettings(mode: mode)
+        settings.noiseTile = 3
+        settings.epsilon = 16
+        settings.stepSize = 2
+        settings.pgdSteps = mode == .class ? 1 : 5
+        settings.batchSize = 32
+        settings.subset = 1
+        settings.learningRate = 0.05
+        var mg = SplitMix64(seed: 4)
+        let model = SmallCNN(inputChannels: 1, classCount: 4, widths: [8, 16, 16], using: &mg)
+        let noise = ErrorMinimizingNoise(settings: settings, data: data, classCount: 4, model: model,
+                                         optimizer: SGD(learningRate: 0.05, momentum: 0.9), generationIndices: Array(0..<n))
+        let first = noise.runRound().error
+        var last = first
+        for _ in 0..<7 { last = noise.runRound().error }
+        #expect(last < first && last < 0.4, "surrogate error went from \(first) to \(last)")
+        let patterns = mode == .class ? 4 : n
+        #expect(noise.noise.count == patterns * size)
+        for p in 0..<patterns {
+            let o = p * size
+            for y in 0..<side {
+                for x in 0..<side where noise.noise[o + y * side + x] != noise.noise[o + (y % 3) * side + x % 3] {
+                    Issue.record("pattern \(p) at (\(x), \(y)) is not a copy of its tile")
+                }
+            }
+        }
+        #expect(noise.noise[0..<size] != noise.noise[size..<(2 * size)], "patterns differ")
+        #expect(noise.noise.allSatisfy { abs($0) <= settings.epsilonUnit + 1e-7 })
+        #expect(noise.noise.contains { $0 != 0 })
+    }
+
     @Test func visibleChangeCountsOnlyWhatTheClampLeaves() {
         // One image per class, two pixels: black (0) and mid-grey. A full-budget pattern pointing down shows
         // nothing on the black pixel; pointing up it shows in full.

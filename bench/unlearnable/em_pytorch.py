@@ -143,11 +143,15 @@ class MinMin:
         self.cl = args.channels_last
         n, c, h, w = x.shape
         patterns = classes if args.mode == "class" else n
-        f = args.noise_block
+        f, t = args.noise_block, args.noise_tile
         if h % f or w % f:
             sys.exit(f"--noise-block {f} must divide the image size {w}x{h}")
-        # The noise parameters: [patterns, C, H/f, W/f], nearest-upsampled by f to the image (f = 1: per pixel).
-        self.z = torch.zeros(patterns, c, h // f, w // f)
+        if t and (h % t or w % t or f != 1):
+            sys.exit(f"--noise-tile {t} must divide the image size {w}x{h} and excludes --noise-block")
+        # The noise parameters: [patterns, C, H/f, W/f], nearest-upsampled by f to the image (f = 1: per pixel),
+        # or [patterns, C, t, t] repeated across the image (--noise-tile t).
+        self.h, self.w = h, w
+        self.z = torch.zeros(patterns, c, t, t) if t else torch.zeros(patterns, c, h // f, w // f)
         torch.manual_seed(args.seed)
         # One surrogate (the algorithm), or an ensemble (--surrogates K, an experiment: each trained in turn, the
         # noise descends the sum of their losses, the stop test takes the worst error of those never restarted).
@@ -168,12 +172,21 @@ class MinMin:
         return t.contiguous(memory_format=torch.channels_last) if self.cl else t.contiguous()
 
     def upsample(self, z):
-        f = self.args.noise_block
+        f, t = self.args.noise_block, self.args.noise_tile
+        if t:
+            return z.repeat(1, 1, self.h // t, self.w // t)
         return z if f == 1 else z.repeat_interleave(f, dim=2).repeat_interleave(f, dim=3)
 
     def block_sum(self, g):
-        f = self.args.noise_block
+        f, t = self.args.noise_block, self.args.noise_tile
+        if t:
+            n, c = g.shape[:2]
+            return g.reshape(n, c, self.h // t, t, self.w // t, t).sum(dim=(2, 4))
         return g if f == 1 else F.avg_pool2d(g, f) * (f * f)
+
+    @property
+    def parameterised(self):
+        return self.args.noise_block != 1 or self.args.noise_tile != 0
 
     @property
     def delta(self):
@@ -236,13 +249,13 @@ class MinMin:
                 loss = sum(F.cross_entropy(m(xg), y) for m in self.models)
                 g, = torch.autograd.grad(loss, xg)
                 with torch.no_grad():
-                    if self.args.noise_block == 1:     # the reference's update: eta from the clamped image
+                    if not self.parameterised:         # the reference's update: eta from the clamped image
                         zi = (xa - alpha * g.sign() - x).clamp_(-eps, eps)
                     else:                              # block noise: descend the block parameters themselves
                         zi = (zi - alpha * self.block_sum(g.contiguous()).sign()).clamp_(-eps, eps)
                     xa = (x + self.upsample(zi)).clamp_(0, 1)
             if self.args.mode == "sample":
-                self.z[idx] = (xa - x) if self.args.noise_block == 1 else zi
+                self.z[idx] = zi if self.parameterised else (xa - x)
             else:
                 k = self.classes
                 sums = torch.zeros(k, *zi.shape[1:]).index_add_(0, y, zi.contiguous())
@@ -300,6 +313,9 @@ def main():
                     help="an experiment: the noise is one value per f x f block of pixels (its parameters have "
                          "H/f x W/f values, nearest-upsampled; the sign step descends their block-summed gradient); "
                          "default 1, per pixel as the algorithm")
+    ap.add_argument("--noise-tile", type=int, default=0,
+                    help="an experiment: the noise is a t x t tile repeated across the image (the sign step descends "
+                         "the tile's gradient summed over its copies); default 0, per pixel as the algorithm")
     ap.add_argument("--max-rounds", type=int, default=100)
     ap.add_argument("--time-limit", type=float, default=None,
                     help="minutes: stop after the first round that ends past this much generation time (outputs are "
@@ -414,6 +430,7 @@ def main():
                      "trainSteps": args.train_steps, "stopError": args.stop_error, "subset": args.subset,
                      "generationOrder": args.generation_order, "limitPerClass": args.limit_per_class,
                      "seed": args.seed, "surrogates": args.surrogates, "noiseBlock": args.noise_block,
+                     "noiseTile": args.noise_tile,
                      "restartEvery": args.restart_every, "restartUntil": args.restart_until,
                      "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit, "batchSize": args.batch_size},
         "history": history,

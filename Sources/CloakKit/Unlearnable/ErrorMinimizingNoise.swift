@@ -14,7 +14,9 @@ import Foundation
 ///    Sample-wise, each image's δ becomes `x' − x` (indexed by the image, never by its class). Class-wise,
 ///    by default each class's δ becomes `clamp(mean of η over the batch's images of that class, −ε, ε)`,
 ///    as the reference code does; with ``UnlearnableSettings/ClassUpdate/gradient`` each class pattern
-///    takes the sign-gradient steps itself, its gradient being the sum of its images' input gradients;
+///    takes the sign-gradient steps itself, its gradient being the sum of its images' input gradients; with
+///    ``UnlearnableSettings/noiseTile`` (either mode) each pattern is one tile repeated across the image and
+///    takes the steps on its gradient summed over its images and its copies (``updatePatterns(indices:labels:)``);
 /// 3. measures the surrogate's error on `clamp(x + δ, 0, 1)` over the generation set (inference mode).
 ///
 /// The noise is always added to the image and the *sum* clamped to [0, 1]; the noise alone is never
@@ -73,7 +75,12 @@ public final class ErrorMinimizingNoise {
         } else if settings.randomStart == true {
             var generator = SplitMix64(seed: settings.seed ^ 0x0A5E_57A7_0000)
             let eps = settings.epsilonUnit
-            self.noise = (0..<size).map { _ in Float.random(in: -eps...eps, using: &generator) }
+            let map = PatternParameters(height: data.height, width: data.width, channels: data.channels,
+                                        tile: settings.noiseTile)
+            self.noise = (0..<patterns).flatMap { _ in
+                let values = (0..<map.count).map { _ in Float.random(in: -eps...eps, using: &generator) }
+                return map.parameter.map { values[$0] }
+            }
         } else {
             self.noise = [Float](repeating: 0, count: size)
         }
@@ -176,8 +183,8 @@ public final class ErrorMinimizingNoise {
             let indices = Array(order[begin..<min(begin + settings.batchSize, order.count)])
             begin += indices.count
             let labels = indices.map { data.labels[$0] }
-            if settings.mode == .class && settings.classUpdate == .gradient {
-                updateClassPatterns(indices: indices, labels: labels)
+            if settings.noiseTile != nil || (settings.mode == .class && settings.classUpdate == .gradient) {
+                updatePatterns(indices: indices, labels: labels)
                 continue
             }
             let clean = cleanBatch(indices).scalars
@@ -217,42 +224,45 @@ public final class ErrorMinimizingNoise {
         }
     }
 
-    /// Class-wise, `gradient` update: `pgdSteps` sign-gradient steps on each class pattern present in the
-    /// batch, the pattern's gradient being the sum of its images' input gradients, through `clamp(x + δ, 0, 1)`:
-    /// an image whose sample sits at 0 or 1 contributes only if the descent step moves it back inside.
-    func updateClassPatterns(indices: [Int], labels: [Int]) {
+    /// The pattern-level update (class-wise ``UnlearnableSettings/ClassUpdate/gradient``, or any mode with
+    /// ``UnlearnableSettings/noiseTile``): `pgdSteps` sign-gradient steps on each pattern present in the batch
+    /// (a class's, or an image's own), a pattern's gradient being the sum of its images' input gradients, and
+    /// with tiles also over the tile's copies. Through `clamp(x + δ, 0, 1)`: where an image's sum sits at a
+    /// bound, the image contributes only if the descent step would move it back inside (one-sided derivative);
+    /// otherwise the pattern would keep moving where no image can show it, e.g. below 0 on the black background
+    /// of most Fashion-MNIST images.
+    func updatePatterns(indices: [Int], labels: [Int]) {
         let size = data.imageSize
         let eps = settings.epsilonUnit, alpha = settings.stepUnit
-        let present = Array(Set(labels)).sorted()
+        let map = PatternParameters(height: data.height, width: data.width, channels: data.channels,
+                                    tile: settings.noiseTile)
+        let keys = settings.mode == .class ? labels : indices
+        let present = Array(Set(keys)).sorted()
         for _ in 0..<settings.pgdSteps {
             let logits = model(noisyBatch(indices))
             let gradient = model.backward(softmaxCrossEntropy(logits: logits, labels: labels).gradient).scalars
             var sums = [Int: [Float]]()
-            for c in present { sums[c] = [Float](repeating: 0, count: size) }
-            // The gradient with respect to the shared pattern goes through the clamp of x + δ to [0, 1]: where an
-            // image's sum sits at a bound, the image contributes only if the descent step would move it back
-            // inside (one-sided derivative); otherwise the pattern would keep moving where no image can show it,
-            // e.g. below 0 on the black background of most Fashion-MNIST images.
-            for (row, (label, index)) in zip(labels, indices).enumerated() {
-                let r = row * size, xo = index * size, no = label * size
+            for key in present { sums[key] = [Float](repeating: 0, count: map.count) }
+            for (row, (key, index)) in zip(keys, indices).enumerated() {
+                let r = row * size, xo = index * size, no = key * size
                 gradient.withUnsafeBufferPointer { g in
                     data.pixels.withUnsafeBufferPointer { x in
-                        sums[label]!.withUnsafeMutableBufferPointer { s in
+                        sums[key]!.withUnsafeMutableBufferPointer { s in
                             for j in 0..<size {
                                 let v = x[xo + j] + noise[no + j], gj = g[r + j]
-                                if (v > 0 || gj < 0) && (v < 1 || gj > 0) { s[j] += gj }
+                                if (v > 0 || gj < 0) && (v < 1 || gj > 0) { s[map.parameter[j]] += gj }
                             }
                         }
                     }
                 }
             }
-            for c in present {
-                let o = c * size, sum = sums[c]!
-                for j in 0..<size {
-                    let g = sum[j]
-                    let stepped = noise[o + j] - (g > 0 ? alpha : (g < 0 ? -alpha : 0))
-                    noise[o + j] = min(eps, max(-eps, stepped))
+            for key in present {
+                let o = key * size, sum = sums[key]!
+                let stepped = (0..<map.count).map { k -> Float in
+                    let value = noise[o + map.firstPixel[k]], g = sum[k]
+                    return min(eps, max(-eps, value - (g > 0 ? alpha : (g < 0 ? -alpha : 0))))
                 }
+                for j in 0..<size { noise[o + j] = stepped[map.parameter[j]] }
             }
         }
     }

@@ -134,7 +134,8 @@ public struct UnlearnableJob: Sendable {
                 generationIndices: generationIndices, noise: noise, round: state?.round ?? 0)
             var history = state?.history ?? []
             if let s = state { log("resuming at round \(s.round) (surrogate error \(String(format: "%.4f", history.last?.error ?? 1)))") }
-            log("\(settings.mode.rawValue)-wise noise, eps \(settings.epsilon)/255, \(generationIndices.count) of \(data.count) images "
+            let tiles = settings.noiseTile.map { ", one \($0)x\($0) tile per pattern" } ?? ""
+            log("\(settings.mode.rawValue)-wise noise\(tiles), eps \(settings.epsilon)/255, \(generationIndices.count) of \(data.count) images "
                 + "\(data.width)x\(data.height)x\(data.channels), surrogate \(settings.model.rawValue), stop error \(settings.stopError)")
 
             // The min-min rounds.

@@ -50,6 +50,12 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
     /// (its `--random_start` is off by default); `nil` and `false` both mean zero, and `nil` keeps the job key
     /// of runs made before this setting existed.
     public var randomStart: Bool?
+    /// The noise is one `noiseTile x noiseTile` tile (per class or per image) repeated across the image, instead of
+    /// one value per pixel: each sign step descends the tile's gradient summed over its copies (and, class-wise,
+    /// over the class's images), with the clamp-aware rule of ``ClassUpdate/gradient``. An experiment (a
+    /// periodic texture is what a convolutional network's filters pick up anywhere in the image); `nil`: per
+    /// pixel, as the algorithm, and the job key of runs made before this setting existed.
+    public var noiseTile: Int?
     /// Give up (with a clear message) after this many rounds.
     public var maxRounds: Int = 100
     /// Batch size for surrogate training, noise updates and the stop test (reference: 512).
@@ -81,6 +87,7 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
         guard subset > 0 && subset <= 1 else { throw bad("--subset must be in (0, 1], got \(subset)") }
         guard maxRounds >= 1 else { throw bad("--max-rounds must be at least 1") }
         guard batchSize >= 1 else { throw bad("--batch-size must be at least 1") }
+        if let noiseTile, noiseTile < 1 { throw bad("--noise-tile must be at least 1, got \(noiseTile)") }
         if let width, width < 8 { throw bad("--size must be at least 8 pixels") }
         if let height, height < 8 { throw bad("--size must be at least 8 pixels") }
     }
