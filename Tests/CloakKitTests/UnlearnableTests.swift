@@ -35,28 +35,35 @@ func makeTinyFolder(classes: Int = 3, perClass: Int = 8, size: Int = 12, seed: U
     return root
 }
 
+/// 64 random 8x8 grey images with labels 0-3 in turn, which only noise can make learnable, set up for a few
+/// rounds of noise search: eps 16/255, step 2/255, batch 32, all images generating, surrogate lr 0.05.
+func randomLabelProblem(mode: UnlearnableSettings.Mode, pixelSeed: UInt64,
+                        configure: (inout UnlearnableSettings) -> Void) -> ErrorMinimizingNoise {
+    var g = SplitMix64(seed: pixelSeed)
+    let n = 64, size = 8 * 8
+    let pixels = (0..<(n * size)).map { _ in Float(g.next() % 256) / 255 }
+    let data = LabelledImages(pixels: pixels, labels: (0..<n).map { $0 % 4 }, height: 8, width: 8, channels: 1)
+    var settings = UnlearnableSettings(mode: mode)
+    settings.epsilon = 16
+    settings.stepSize = 2
+    settings.batchSize = 32
+    settings.subset = 1
+    settings.learningRate = 0.05
+    configure(&settings)
+    var mg = SplitMix64(seed: 4)
+    let model = SmallCNN(inputChannels: 1, classCount: 4, widths: [8, 16, 16], using: &mg)
+    return ErrorMinimizingNoise(settings: settings, data: data, classCount: 4, model: model,
+                                optimizer: SGD(learningRate: 0.05, momentum: 0.9), generationIndices: Array(0..<n))
+}
+
 @Suite("Unlearnable examples")
 struct UnlearnableTests {
     @Test(arguments: UnlearnableSettings.ClassUpdate.allCases)
     func minMinLoopReducesSurrogateErrorOnRandomLabels(_ update: UnlearnableSettings.ClassUpdate) {
         // Random images with random labels cannot be learned from content in a few steps; the
         // error-minimising class-wise noise gives the surrogate a shortcut, so its error must fall.
-        var g = SplitMix64(seed: 3)
-        let n = 64, size = 8 * 8
-        let pixels = (0..<(n * size)).map { _ in Float(g.next() % 256) / 255 }
-        let labels = (0..<n).map { $0 % 4 }
-        let data = LabelledImages(pixels: pixels, labels: labels, height: 8, width: 8, channels: 1)
-        var settings = UnlearnableSettings(mode: .class)
-        settings.epsilon = 16
-        settings.stepSize = 2
-        settings.batchSize = 32
-        settings.subset = 1
-        settings.learningRate = 0.05
-        settings.classUpdate = update
-        var mg = SplitMix64(seed: 4)
-        let model = SmallCNN(inputChannels: 1, classCount: 4, widths: [8, 16, 16], using: &mg)
-        let noise = ErrorMinimizingNoise(settings: settings, data: data, classCount: 4, model: model,
-                                         optimizer: SGD(learningRate: 0.05, momentum: 0.9), generationIndices: Array(0..<n))
+        let noise = randomLabelProblem(mode: .class, pixelSeed: 3) { $0.classUpdate = update }
+        let settings = noise.settings
         let first = noise.runRound().error
         var last = first
         for _ in 0..<7 { last = noise.runRound().error }
@@ -118,22 +125,11 @@ struct UnlearnableTests {
     func tiledNoiseRepeatsOneTilePerPatternAndStillShortcuts(_ mode: UnlearnableSettings.Mode) {
         // Random images with random labels: only the noise can make them learnable. A 3x3 tile on 8x8 images
         // (cut off at the edges) must repeat exactly, differ between patterns, and still let the surrogate's error fall.
-        var g = SplitMix64(seed: 5)
-        let n = 64, side = 8, size = side * side
-        let pixels = (0..<(n * size)).map { _ in Float(g.next() % 256) / 255 }
-        let data = LabelledImages(pixels: pixels, labels: (0..<n).map { $0 % 4 }, height: side, width: side, channels: 1)
-        var settings = UnlearnableSettings(mode: mode)
-        settings.noiseTile = 3
-        settings.epsilon = 16
-        settings.stepSize = 2
-        settings.pgdSteps = mode == .class ? 1 : 5
-        settings.batchSize = 32
-        settings.subset = 1
-        settings.learningRate = 0.05
-        var mg = SplitMix64(seed: 4)
-        let model = SmallCNN(inputChannels: 1, classCount: 4, widths: [8, 16, 16], using: &mg)
-        let noise = ErrorMinimizingNoise(settings: settings, data: data, classCount: 4, model: model,
-                                         optimizer: SGD(learningRate: 0.05, momentum: 0.9), generationIndices: Array(0..<n))
+        let noise = randomLabelProblem(mode: mode, pixelSeed: 5) {
+            $0.noiseTile = 3
+            $0.pgdSteps = mode == .class ? 1 : 5
+        }
+        let settings = noise.settings, n = noise.data.count, side = 8, size = side * side
         let first = noise.runRound().error
         var last = first
         for _ in 0..<7 { last = noise.runRound().error }

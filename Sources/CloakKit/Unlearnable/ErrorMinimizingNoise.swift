@@ -37,6 +37,8 @@ public final class ErrorMinimizingNoise {
     public private(set) var noise: [Float]
     /// Rounds completed so far.
     public private(set) var round: Int
+    /// Where each pattern's free values sit (per pixel, or per tile position with a noise tile).
+    let patternParameters: PatternParameters
 
     /// What one round did.
     public struct RoundSummary: Codable, Sendable, Equatable {
@@ -67,6 +69,9 @@ public final class ErrorMinimizingNoise {
         self.model = model
         self.optimizer = optimizer
         self.generationIndices = generationIndices
+        let map = PatternParameters(height: data.height, width: data.width, channels: data.channels,
+                                    tile: settings.noiseTile)
+        patternParameters = map
         let patterns = settings.mode == .class ? classCount : data.count
         let size = patterns * data.imageSize
         if let noise {
@@ -75,8 +80,6 @@ public final class ErrorMinimizingNoise {
         } else if settings.randomStart == true {
             var generator = SplitMix64(seed: settings.seed ^ 0x0A5E_57A7_0000)
             let eps = settings.epsilonUnit
-            let map = PatternParameters(height: data.height, width: data.width, channels: data.channels,
-                                        tile: settings.noiseTile)
             self.noise = (0..<patterns).flatMap { _ in
                 let values = (0..<map.count).map { _ in Float.random(in: -eps...eps, using: &generator) }
                 return map.parameter.map { values[$0] }
@@ -234,8 +237,7 @@ public final class ErrorMinimizingNoise {
     func updatePatterns(indices: [Int], labels: [Int]) {
         let size = data.imageSize
         let eps = settings.epsilonUnit, alpha = settings.stepUnit
-        let map = PatternParameters(height: data.height, width: data.width, channels: data.channels,
-                                    tile: settings.noiseTile)
+        let map = patternParameters
         let keys = settings.mode == .class ? labels : indices
         let present = Array(Set(keys)).sorted()
         for _ in 0..<settings.pgdSteps {
