@@ -58,6 +58,11 @@ extension Cloak.Verify {
         @Option(name: .long, help: ArgumentHelp("Batch size.", valueName: "n"))
         var batchSize: Int = 128
 
+        @Option(name: .long, help: ArgumentHelp(
+            "Clean-test checks per epoch; above 1 also checks within each epoch and judges on the best check.",
+            valueName: "n"))
+        var checksPerEpoch: Int = 1
+
         @Option(name: .long, help: "Random seed (initialisation, batch order).")
         var seed: UInt64 = 0
 
@@ -87,6 +92,7 @@ extension Cloak.Verify {
             _ = try parsedCountermeasures()
             if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
             if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+            if checksPerEpoch < 1 { throw ValidationError("--checks-per-epoch must be at least 1") }
             if let n = limitPerClass, n < 1 { throw ValidationError("--limit-per-class must be at least 1") }
         }
 
@@ -99,6 +105,7 @@ extension Cloak.Verify {
             settings.countermeasures = try parsedCountermeasures()
             settings.limitPerClass = limitPerClass
             settings.adversarialSteps = adversarialSteps
+            settings.checksPerEpoch = checksPerEpoch
             let outcome = try Verifier(trainFolder: trainFolder, testFolder: test, baselineFolder: baseline,
                                        reportFolder: report, settings: settings, quiet: quiet)
                 .run(store: storeOptions.open(), arguments: processArguments)

@@ -175,6 +175,29 @@ struct UnlearnableTests {
         #expect(Verdict.judge(protected: spiky, baseline: nil, chance: 0.1) == .unknown)
     }
 
+    @Test func verdictJudgesTheBestCheckWhenCheckedWithinEpochs() {
+        // Epoch ends near chance, but a check half-way through epoch 1 found a model that learned most of the task.
+        let protected = TrainingCurve(accuracies: [0.2, 0.15], trainingLosses: [1, 1], seconds: 1,
+                                      checkAccuracies: [[0.8, 0.2], [0.3, 0.15]])
+        let clean = TrainingCurve(accuracies: [0.85, 0.9], trainingLosses: [1, 1], seconds: 1,
+                                  checkAccuracies: [[0.7, 0.85], [0.88, 0.9]])
+        #expect(protected.best == 0.2 && protected.bestCheck == 0.8 && clean.bestCheck == 0.9)
+        #expect(Verdict.judge(protected: protected.best, baseline: clean.best, chance: 0.1) == .holds)
+        #expect(Verdict.judge(protected: protected, baseline: clean, chance: 0.1) == .broken)
+        let result = VerificationResult(
+            trainDataset: "p", baselineDataset: "c", testDataset: "t", model: "small", epochs: 2, seed: 0,
+            classes: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"], trainCount: 40, testCount: 40, chance: 0.1,
+            rows: [CountermeasureResult(countermeasure: "none", protected: protected, baseline: clean,
+                                        verdict: Verdict.judge(protected: protected, baseline: clean, chance: 0.1))],
+            checksPerEpoch: 2)
+        let markdown = VerificationReport.markdown(result)
+        #expect(markdown.contains("| countermeasure | protected: final | protected: best epoch | protected: best check | "
+                                  + "clean baseline: final | clean baseline: best epoch | clean baseline: best check | verdict |"))
+        #expect(markdown.contains("| none | 15.0% | 20.0% | 80.0% | 90.0% | 90.0% | 90.0% | BROKEN |"))
+        #expect(markdown.contains("best of 2 clean-test checks per epoch"))
+        #expect(VerificationReport.html(result, samples: []).contains("<th>protected: best check</th>"))
+    }
+
     @Test func reportShowsPerClassAccuracyAndNamesCatchAllClasses() {
         // 4 classes, 10 test images each. The protected model sends almost everything to class 2.
         let protected = TrainingCurve(accuracies: [0.5, 0.3], trainingLosses: [1, 1], seconds: 1, finalConfusion: [

@@ -40,4 +40,39 @@ struct EvaluationTests {
         #expect(confusionMatrix(of: model, on: data, classCount: 3, batchSize: 2) == [[1, 1, 0], [0, 1, 0], [1, 0, 1]])
         #expect(abs(evaluateAccuracy(of: model, on: data, batchSize: 2) - 0.6) < 1e-12)
     }
+
+    @Test func checkpointBatchesAreEvenlySpacedWithinTheEpoch() {
+        var c = TrainingConfiguration(epochs: 1, batchSize: 10, schedule: ConstantLearningRate(0.1))
+        #expect(c.checkpointBatches(inEpochOf: 95) == [])                // 10 batches, checked at the end only
+        c.evaluationsPerEpoch = 4
+        #expect(c.checkpointBatches(inEpochOf: 95) == [2, 5, 7])         // then the end, after batch 10
+        c.evaluationsPerEpoch = 30
+        #expect(c.checkpointBatches(inEpochOf: 30) == [1, 2])            // never more than one per batch
+    }
+
+    /// Checking within the epoch measures more often and changes nothing else: the same seed gives the same
+    /// weights and the same end-of-epoch accuracies with one check per epoch as with three.
+    @Test func checksWithinAnEpochLeaveTheTrainingUnchanged() throws {
+        var data = SplitMix64(seed: 5)
+        let count = 40
+        let labels = (0..<count).map { $0 % 2 }
+        let pixels = (0..<count * 4).map { i in Float(labels[i / 4]) * 0.3 + Float.random(in: 0..<1, using: &data) }
+        let train = LabelledImages(pixels: pixels, labels: labels, height: 2, width: 2, channels: 1)
+        func run(checks: Int) -> (summaries: [EpochSummary], weights: [Float]) {
+            var rng = SplitMix64(seed: 9)
+            // Batch norm: a check runs in inference mode, and training must still use batch statistics after it.
+            let model = Sequential([BatchNorm2D(featureCount: 1), Flatten(), Linear(inputCount: 4, outputCount: 2, using: &rng)])
+            var configuration = TrainingConfiguration(epochs: 2, batchSize: 8, schedule: ConstantLearningRate(0.5))
+            configuration.evaluationsPerEpoch = checks
+            let summaries = Trainer(model: model, optimizer: SGD(learningRate: 0.5), configuration: configuration)
+                .fit(train, evaluatingOn: train, using: &rng)
+            return (summaries, model.parameters.flatMap { $0.parameter.value.scalars })
+        }
+        let once = run(checks: 1), thrice = run(checks: 3)
+        #expect(once.weights == thrice.weights && !once.weights.isEmpty)
+        #expect(once.summaries.map(\.evaluationAccuracy) == thrice.summaries.map(\.evaluationAccuracy))
+        #expect(once.summaries.map(\.checkAccuracies.count) == [1, 1])
+        #expect(thrice.summaries.map(\.checkAccuracies.count) == [3, 3])
+        #expect(thrice.summaries.map { $0.checkAccuracies.last } == thrice.summaries.map(\.evaluationAccuracy))
+    }
 }

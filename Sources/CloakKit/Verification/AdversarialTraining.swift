@@ -21,6 +21,8 @@ struct AdversarialTraining {
             let start = monotonicSeconds()
             optimizer.learningRate = configuration.schedule.learningRate(at: epoch)
             let order = seededPermutation(count: data.count, using: &generator)
+            let checkpoints = configuration.checkpointBatches(inEpochOf: data.count)
+            var checks: [Double] = []
             var loss = 0.0, correct = 0, batches = 0
             var begin = 0
             while begin < order.count {
@@ -32,11 +34,12 @@ struct AdversarialTraining {
                 loss += Double(result.loss)
                 correct += result.correct
                 batches += 1
+                if checkpoints.contains(batches) { checks.append(evaluateAccuracy(of: model, on: test, batchSize: 256)) }
             }
             let accuracy = evaluateAccuracy(of: model, on: test, batchSize: 256)
             onEpoch(EpochSummary(epoch: epoch, learningRate: optimizer.learningRate, trainingLoss: loss / Double(max(batches, 1)),
                                  trainingAccuracy: Double(correct) / Double(max(data.count, 1)), evaluationAccuracy: accuracy,
-                                 seconds: monotonicSeconds() - start))
+                                 seconds: monotonicSeconds() - start, checkAccuracies: checks + [accuracy]))
         }
     }
 

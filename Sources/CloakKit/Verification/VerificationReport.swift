@@ -9,12 +9,10 @@ public enum VerificationReport {
         out += "Model `\(r.model)` trained from scratch for \(r.epochs) epoch(s) (seed \(r.seed)) on \(r.trainCount) "
         out += "training images, tested on \(r.testCount) clean images of `\(r.testDataset)` "
         out += "(\(r.classes.count) classes, chance \(pct(r.chance))).\n\n"
-        out += "| countermeasure | protected: final | protected: best | clean baseline: final | clean baseline: best | verdict |\n"
-        out += "|---|---:|---:|---:|---:|---|\n"
-        for row in r.rows {
-            out += "| \(row.countermeasure) | \(pct(row.protected.final)) | \(pct(row.protected.best)) | "
-            out += "\(row.baseline.map { pct($0.final) } ?? "-") | \(row.baseline.map { pct($0.best) } ?? "-") | \(label(row.verdict)) |\n"
-        }
+        let table = summaryTable(r)
+        out += "| " + table.headers.joined(separator: " | ") + " |\n"
+        out += "|---|" + String(repeating: "---:|", count: table.headers.count - 2) + "---|\n"
+        for row in table.rows { out += "| " + row.cells.joined(separator: " | ") + " |\n" }
         out += "\n" + conclusion(r) + "\n"
         let columns = perClassColumns(r)
         if !columns.isEmpty {
@@ -28,6 +26,27 @@ public enum VerificationReport {
             if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
         }
         return out
+    }
+
+    /// The countermeasure table shared by the Markdown and HTML renderings: final and best-epoch accuracy
+    /// of the protected and the baseline model, their best check when checked more than once per epoch,
+    /// and the verdict (always the last cell).
+    static func summaryTable(_ r: VerificationResult) -> (headers: [String], rows: [(cells: [String], verdict: Verdict)]) {
+        let checked = (r.checksPerEpoch ?? 1) > 1
+        var headers = ["countermeasure", "protected: final", "protected: best epoch"]
+        if checked { headers.append("protected: best check") }
+        headers += ["clean baseline: final", "clean baseline: best epoch"]
+        if checked { headers.append("clean baseline: best check") }
+        headers.append("verdict")
+        let rows = r.rows.map { row in
+            var cells = [row.countermeasure, pct(row.protected.final), pct(row.protected.best)]
+            if checked { cells.append(pct(row.protected.bestCheck)) }
+            cells += [row.baseline.map { pct($0.final) } ?? "-", row.baseline.map { pct($0.best) } ?? "-"]
+            if checked { cells.append(row.baseline.map { pct($0.bestCheck) } ?? "-") }
+            cells.append(label(row.verdict))
+            return (cells: cells, verdict: row.verdict)
+        }
+        return (headers, rows)
     }
 
     /// Per-class final accuracies, one column per curve that recorded them: protected and baseline for
@@ -89,8 +108,14 @@ public enum VerificationReport {
                 ? "No clean baseline was given (--baseline), so the numbers above cannot be judged."
                 : "The clean baseline itself stayed at chance, so the numbers above cannot be judged (train longer?).")
         }
-        lines.append("Verdicts compare best epochs (a trainer can stop at the epoch that does best on a few clean images). "
-            + "Only the countermeasures listed were tried; others (stronger augmentation, purification) may break it too.")
+        if let n = r.checksPerEpoch, n > 1 {
+            lines.append("Verdicts compare the best of \(n) clean-test checks per epoch (a trainer can keep the weights that do "
+                + "best on a few clean images).")
+        } else {
+            lines.append("Verdicts compare best epochs (a trainer can stop at the epoch that does best on a few clean images); "
+                + "within an epoch the accuracy can swing higher, which `--checks-per-epoch` measures.")
+        }
+        lines.append("Only the countermeasures listed were tried; others (stronger augmentation, purification) may break it too.")
         return lines.joined(separator: "\n")
     }
 
@@ -105,13 +130,11 @@ public enum VerificationReport {
         body += "<p>" + escape(markdownInline(r)) + "</p>\n"
         body += "<p class=\"verdict \(r.overall.rawValue)\">" + escape(conclusion(r).replacingOccurrences(of: "**", with: ""))
             .replacingOccurrences(of: "\n", with: "<br>") + "</p>\n"
-        body += "<table><tr><th>countermeasure</th><th>protected: final</th><th>protected: best</th>"
-        body += "<th>clean baseline: final</th><th>clean baseline: best</th><th>verdict</th></tr>\n"
-        for row in r.rows {
-            body += "<tr><td>\(escape(row.countermeasure))</td><td>\(pct(row.protected.final))</td>"
-            body += "<td>\(pct(row.protected.best))</td><td>\(row.baseline.map { pct($0.final) } ?? "-")</td>"
-            body += "<td>\(row.baseline.map { pct($0.best) } ?? "-")</td>"
-            body += "<td class=\"\(row.verdict.rawValue)\">\(label(row.verdict))</td></tr>\n"
+        let table = summaryTable(r)
+        body += "<table><tr>" + table.headers.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
+        for row in table.rows {
+            body += "<tr>" + row.cells.dropLast().map { "<td>\(escape($0))</td>" }.joined()
+            body += "<td class=\"\(row.verdict.rawValue)\">\(escape(row.cells.last ?? ""))</td></tr>\n"
         }
         body += "</table>\n<h2>Clean-test accuracy per epoch</h2>\n" + plot(r) + "\n"
         let columns = perClassColumns(r)

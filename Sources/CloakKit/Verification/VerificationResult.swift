@@ -10,16 +10,25 @@ public struct TrainingCurve: Codable, Sendable, Equatable {
     /// The final model's confusion matrix on the clean test set: `finalConfusion[trueClass][predictedClass]`
     /// counts test images. `nil` in reports made before it was recorded.
     public var finalConfusion: [[Int]]?
+    /// Clean-test accuracy at every check, per epoch (`checkAccuracies[e]` ends with `accuracies[e]`), when
+    /// the model was checked more than once per epoch (`cloak verify --checks-per-epoch`); else `nil`.
+    public var checkAccuracies: [[Double]]?
 
-    public init(accuracies: [Double], trainingLosses: [Double], seconds: Double, finalConfusion: [[Int]]? = nil) {
+    public init(accuracies: [Double], trainingLosses: [Double], seconds: Double, finalConfusion: [[Int]]? = nil,
+                checkAccuracies: [[Double]]? = nil) {
         self.accuracies = accuracies
         self.trainingLosses = trainingLosses
         self.seconds = seconds
         self.finalConfusion = finalConfusion
+        self.checkAccuracies = checkAccuracies
     }
 
     public var final: Double { accuracies.last ?? 0 }
+    /// The best epoch's clean-test accuracy (measured after each epoch).
     public var best: Double { accuracies.max() ?? 0 }
+    /// The best clean-test accuracy at any check, within or at the end of an epoch (``best`` when
+    /// checked once per epoch).
+    public var bestCheck: Double { max(best, checkAccuracies?.joined().max() ?? 0) }
 
     /// Final clean-test accuracy of each class (0...1; 0 for a class without test images).
     public var perClassAccuracy: [Double]? {
@@ -50,11 +59,11 @@ public enum Verdict: String, Codable, Sendable, Comparable {
     public static func < (a: Verdict, b: Verdict) -> Bool { a.rank < b.rank }
 
     /// The verdict for a protected model's training curve against the clean baseline's, judged on the
-    /// **best** epoch of each: whoever trains on protected data can keep a few clean labelled images aside
-    /// and stop at the epoch that did best on them, so a protection that only holds by the last epoch does
-    /// not hold.
+    /// **best** check of each (the best epoch when checked once per epoch): whoever trains on protected
+    /// data can keep a few clean labelled images aside and keep the weights that did best on them, so a
+    /// protection that only holds by the last epoch does not hold.
     public static func judge(protected: TrainingCurve, baseline: TrainingCurve?, chance: Double) -> Verdict {
-        judge(protected: protected.best, baseline: baseline?.best, chance: chance)
+        judge(protected: protected.bestCheck, baseline: baseline?.bestCheck, chance: chance)
     }
 
     /// The verdict for one protected accuracy against the clean baseline's.
@@ -95,6 +104,8 @@ public struct VerificationResult: Codable, Sendable {
     public var chance: Double
     public var rows: [CountermeasureResult]
     public var runID: Int64?
+    /// Clean-test checks per epoch (`nil`: 1, as in reports made before the option existed).
+    public var checksPerEpoch: Int?
 
     /// The worst verdict over all countermeasures: what the protection is worth.
     public var overall: Verdict { rows.map(\.verdict).max() ?? .unknown }

@@ -24,6 +24,9 @@ public struct VerifySettings: Codable, Sendable {
     public var adversarialSteps: Int = 10
     public var adversarialEpsilon: Double = 8
     public var adversarialStepSize: Double = 2
+    /// Clean-test checks per epoch: 1 measures after each epoch; N > 1 also measures N - 1 times within
+    /// it, at evenly spaced batches, to catch the best weights a trainer who checks more often could keep.
+    public var checksPerEpoch: Int = 1
 
     public init() {}
 }
@@ -113,7 +116,8 @@ public struct Verifier: Sendable {
                         epochs: settings.epochs, countermeasure: countermeasure.rawValue,
                         accuracies: JSON.string(curve.accuracies), finalAccuracy: curve.final, bestAccuracy: curve.best,
                         details: JSON.string(VerificationDetails(verdict: row.verdict.rawValue,
-                                                                 finalConfusion: curve.finalConfusion)),
+                                                                 finalConfusion: curve.finalConfusion,
+                                                                 checkAccuracies: curve.checkAccuracies)),
                         createdAt: Date()))
                 }
             }
@@ -121,7 +125,7 @@ public struct Verifier: Sendable {
                 trainDataset: train.root, baselineDataset: baseline?.root, testDataset: test.root,
                 model: settings.model.rawValue, epochs: settings.epochs, seed: settings.seed, classes: train.classes,
                 trainCount: protectedImages.count, testCount: testImages.count, chance: 1 / Double(train.classes.count),
-                rows: rows, runID: run.id)
+                rows: rows, runID: run.id, checksPerEpoch: settings.checksPerEpoch)
             let folder = FileRecords.absolute(reportFolder ?? "reports/verify-\(run.id)")
             try writeReport(result, to: folder, protected: protectedImages, baselineFolder: baseline)
             try run.finish(.done)
@@ -139,19 +143,24 @@ public struct Verifier: Sendable {
                                          seed: settings.seed)
         let optimizer = SGD(learningRate: Float(settings.learningRate), momentum: Float(settings.momentum),
                             weightDecay: Float(settings.weightDecay))
-        let configuration = TrainingConfiguration(
+        var configuration = TrainingConfiguration(
             epochs: settings.epochs, batchSize: settings.batchSize,
             schedule: CosineAnnealing(base: Float(settings.learningRate), period: settings.epochs),
             gradientClipNorm: Float(settings.gradientClip),
             augmentation: countermeasure == .augment ? Augmentation.standard : nil)
+        configuration.evaluationsPerEpoch = settings.checksPerEpoch
         var generator = SplitMix64(seed: settings.seed &+ 1)
-        var accuracies: [Double] = [], losses: [Double] = []
+        var accuracies: [Double] = [], losses: [Double] = [], checks: [[Double]] = []
         let report: (EpochSummary) -> Void = { e in
             accuracies.append(e.evaluationAccuracy ?? 0)
             losses.append(e.trainingLoss)
-            log(String(format: "  %@ epoch %d/%d: clean-test accuracy %.2f%% (train loss %.3f, train accuracy %.2f%%, %@)",
+            checks.append(e.checkAccuracies)
+            let within = e.checkAccuracies.count > 1
+                ? "; within the epoch " + e.checkAccuracies.dropLast().map { String(format: "%.1f%%", $0 * 100) }.joined(separator: " / ")
+                : ""
+            log(String(format: "  %@ epoch %d/%d: clean-test accuracy %.2f%% (train loss %.3f, train accuracy %.2f%%, %@%@)",
                        label, e.epoch + 1, settings.epochs, (e.evaluationAccuracy ?? 0) * 100, e.trainingLoss,
-                       e.trainingAccuracy * 100, ProgressReporter.duration(e.seconds)))
+                       e.trainingAccuracy * 100, ProgressReporter.duration(e.seconds), within))
         }
         if countermeasure == .adversarial {
             AdversarialTraining(model: model, optimizer: optimizer, configuration: configuration,
@@ -164,7 +173,7 @@ public struct Verifier: Sendable {
         }
         let confusion = confusionMatrix(of: model, on: test, classCount: classCount, batchSize: 256)
         return TrainingCurve(accuracies: accuracies, trainingLosses: losses, seconds: monotonicSeconds() - start,
-                             finalConfusion: confusion)
+                             finalConfusion: confusion, checkAccuracies: settings.checksPerEpoch > 1 ? checks : nil)
     }
 
     static func labelled(_ images: LoadedImageFolder) -> LabelledImages {
@@ -216,6 +225,8 @@ public struct Verifier: Sendable {
     struct VerificationDetails: Codable {
         var verdict: String
         var finalConfusion: [[Int]]?
+        /// Every clean-test check per epoch, with `cloak verify --checks-per-epoch` above 1.
+        var checkAccuracies: [[Double]]?
     }
 
     struct Parameters: Codable {

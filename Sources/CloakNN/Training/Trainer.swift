@@ -21,6 +21,11 @@ public struct TrainingConfiguration: Sendable {
     public var augmentation: Augmentation?
     /// Drop the last incomplete batch (PyTorch's `drop_last`).
     public var dropLastBatch: Bool
+    /// How many times per epoch the evaluation set is measured: after the epoch's last batch and, when
+    /// greater than 1, also at evenly spaced batches within it (see ``checkpointBatches(inEpochOf:)``).
+    /// Evaluating runs in inference mode and changes nothing in the training, so the weights after each
+    /// epoch do not depend on this setting.
+    public var evaluationsPerEpoch: Int = 1
 
     /// Creates a configuration; `epochs` and `batchSize` must be positive.
     public init(epochs: Int, batchSize: Int, schedule: any LearningRateSchedule, gradientClipNorm: Float? = nil,
@@ -39,6 +44,20 @@ public struct TrainingConfiguration: Sendable {
     public func stepsPerEpoch(count: Int) -> Int {
         dropLastBatch ? count / batchSize : (count + batchSize - 1) / batchSize
     }
+
+    /// The numbers of completed batches after which an epoch of `count` examples is evaluated before its
+    /// end: `k * steps / evaluationsPerEpoch` (rounded down) for `k = 1 ..< evaluationsPerEpoch`, without
+    /// repeats and without 0 or the last batch (the end-of-epoch evaluation). Empty for one evaluation.
+    public func checkpointBatches(inEpochOf count: Int) -> [Int] {
+        let steps = stepsPerEpoch(count: count)
+        guard evaluationsPerEpoch > 1 else { return [] }
+        var points: [Int] = []
+        for k in 1..<evaluationsPerEpoch {
+            let b = k * steps / evaluationsPerEpoch
+            if b > 0, b < steps, points.last != b { points.append(b) }
+        }
+        return points
+    }
 }
 
 /// What happened in one epoch; passed to the per-epoch callback.
@@ -55,16 +74,21 @@ public struct EpochSummary: Sendable {
     public let evaluationAccuracy: Double?
     /// Wall-clock duration of the epoch, including evaluation.
     public let seconds: Double
+    /// Accuracy on the evaluation set at each check within the epoch, in order, ending with
+    /// `evaluationAccuracy` (one entry unless `TrainingConfiguration.evaluationsPerEpoch` > 1; empty
+    /// without an evaluation set).
+    public let checkAccuracies: [Double]
 
     /// A summary built by a training loop other than `Trainer.fit` (adversarial training, for one).
     public init(epoch: Int, learningRate: Float, trainingLoss: Double, trainingAccuracy: Double,
-                evaluationAccuracy: Double?, seconds: Double) {
+                evaluationAccuracy: Double?, seconds: Double, checkAccuracies: [Double]? = nil) {
         self.epoch = epoch
         self.learningRate = learningRate
         self.trainingLoss = trainingLoss
         self.trainingAccuracy = trainingAccuracy
         self.evaluationAccuracy = evaluationAccuracy
         self.seconds = seconds
+        self.checkAccuracies = checkAccuracies ?? evaluationAccuracy.map { [$0] } ?? []
     }
 }
 
@@ -104,7 +128,8 @@ public final class Trainer {
     /// Runs `configuration.epochs` epochs over `data` and returns one summary per epoch.
     ///
     /// - Parameters:
-    ///   - evaluationData: if given, accuracy on it is measured after every epoch.
+    ///   - evaluationData: if given, accuracy on it is measured after every epoch (and
+    ///     `configuration.evaluationsPerEpoch - 1` more times within it).
     ///   - generator: drives shuffling and augmentation; the same seed gives the same run.
     ///   - onEpoch: called after each epoch (for progress output and provenance).
     @discardableResult
@@ -120,6 +145,8 @@ public final class Trainer {
             let start = monotonicSeconds()
             optimizer.learningRate = configuration.schedule.learningRate(at: epoch)
             let order = seededPermutation(count: data.count, using: &generator)
+            let checkpoints = evaluationData == nil ? [] : configuration.checkpointBatches(inEpochOf: data.count)
+            var checks: [Double] = []
             var totalLoss = 0.0, correct = 0, seen = 0, batches = 0
             var begin = 0
             while begin < order.count {
@@ -139,12 +166,15 @@ public final class Trainer {
                 seen += labels.count
                 batches += 1
                 begin = end
+                if let evaluationData, checkpoints.contains(batches) {
+                    checks.append(evaluateAccuracy(of: model, on: evaluationData, batchSize: max(batchSize, 256)))
+                }
             }
             let accuracy = evaluationData.map { evaluateAccuracy(of: model, on: $0, batchSize: max(batchSize, 256)) }
             let summary = EpochSummary(
                 epoch: epoch, learningRate: optimizer.learningRate, trainingLoss: totalLoss / Double(max(batches, 1)),
                 trainingAccuracy: Double(correct) / Double(max(seen, 1)), evaluationAccuracy: accuracy,
-                seconds: monotonicSeconds() - start)
+                seconds: monotonicSeconds() - start, checkAccuracies: accuracy.map { checks + [$0] })
             summaries.append(summary)
             onEpoch(summary)
         }
