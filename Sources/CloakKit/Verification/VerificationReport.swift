@@ -173,12 +173,18 @@ public enum VerificationReport {
             """
     }
 
-    /// The accuracy curves as an SVG line chart: solid lines protected, dashed lines clean baseline.
+    /// The accuracy curves as an SVG line chart: solid lines protected, dashed lines clean baseline; with
+    /// checks within epochs, a thin line through every check, from the start of training.
     static func plot(_ r: VerificationResult) -> String {
         let w = 640.0, h = 320.0, left = 50.0, bottom = 40.0, top = 15.0, right = 150.0
         let pw = w - left - right, ph = h - top - bottom
         let epochs = max(1, r.epochs)
-        func x(_ e: Int) -> Double { left + (epochs == 1 ? pw / 2 : Double(e) / Double(epochs - 1) * pw) }
+        let checked = (r.checksPerEpoch ?? 1) > 1
+        let start = checked ? 0.0 : 1.0    // the first position on the axis, in epochs trained
+        func x(_ position: Double) -> Double {
+            left + (Double(epochs) == start ? pw / 2 : (position - start) / (Double(epochs) - start) * pw)
+        }
+        func x(_ e: Int) -> Double { x(Double(e + 1)) }
         func y(_ a: Double) -> Double { top + (1 - a) * ph }
         let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-size=\"11\">\n"
@@ -186,7 +192,7 @@ public enum VerificationReport {
             svg += "<line x1=\"\(left)\" y1=\"\(y(tick))\" x2=\"\(left + pw)\" y2=\"\(y(tick))\" stroke=\"#eee\"/>"
             svg += "<text x=\"\(left - 6)\" y=\"\(y(tick) + 4)\" text-anchor=\"end\">\(Int(tick * 100))%</text>\n"
         }
-        for e in 0..<epochs {
+        for e in (checked ? -1 : 0)..<epochs {
             svg += "<text x=\"\(x(e))\" y=\"\(top + ph + 15)\" text-anchor=\"middle\">\(e + 1)</text>"
         }
         svg += "<text x=\"\(left + pw / 2)\" y=\"\(h - 5)\" text-anchor=\"middle\">epoch</text>\n"
@@ -198,6 +204,13 @@ public enum VerificationReport {
                 guard let curve, !curve.accuracies.isEmpty else { continue }
                 let points = curve.accuracies.enumerated().map { "\(x($0.offset)),\(y($0.element))" }.joined(separator: " ")
                 svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" stroke-dasharray=\"\(dash)\" points=\"\(points)\"/>\n"
+                if let checks = curve.checkAccuracies {
+                    let fine = checks.enumerated().flatMap { e, values in
+                        values.enumerated().map { k, a in "\(x(Double(e) + Double(k + 1) / Double(values.count))),\(y(a))" }
+                    }.joined(separator: " ")
+                    svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1\" stroke-opacity=\"0.45\" "
+                        + "stroke-dasharray=\"\(dash)\" points=\"\(fine)\"/>\n"
+                }
                 let lastY = y(curve.final)
                 svg += "<text x=\"\(left + pw + 5)\" y=\"\(lastY + 4)\" fill=\"\(colour)\">\(escape(row.countermeasure)) \(name)</text>\n"
             }
