@@ -36,11 +36,12 @@ struct UnlearnableCLITests {
                                  "--max-rounds", "3", "--stop-error", "0.9", "--seed", "5"], in: dir)
         #expect(again.stdout.contains("Already done"))
 
-        // Verify against the clean images, under two countermeasures
+        // Verify against the clean images, under two countermeasures, checked 3 times in each 3-batch epoch
         let verified = try CLI.run(["verify", "cloaked", "--test", "fm/test", "--baseline", "fm/train", "--epochs", "2",
-                                    "--countermeasures", "none,jpeg10", "--batch-size", "20", "--report", "report"], in: dir)
+                                    "--countermeasures", "none,jpeg10", "--batch-size", "20", "--checks-per-epoch", "3",
+                                    "--report", "report"], in: dir)
         #expect(verified.status == 0, "\(verified.stderr)")
-        #expect(verified.stdout.contains("| countermeasure | protected: final"))
+        #expect(verified.stdout.contains("| countermeasure | protected: final | protected: best epoch | protected: best check"))
         #expect(verified.stdout.contains("| none |") && verified.stdout.contains("| jpeg10 |"))
         let report = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir + "/report/report.json")!)
             as! [String: Any]
@@ -49,6 +50,8 @@ struct UnlearnableCLITests {
         for row in rows {
             for curve in [row["protected"], row["baseline"]].map({ $0 as! [String: Any] }) {
                 #expect((curve["accuracies"] as! [Double]).count == 2)
+                let checks = curve["checkAccuracies"] as! [[Double]]
+                #expect(checks.map(\.count) == [3, 3] && checks.map(\.last!) == curve["accuracies"] as! [Double])
                 // The final model's confusion matrix on the 60 clean test images: 10 x 10, 6 per true class,
                 // its diagonal matching the final accuracy
                 let confusion = curve["finalConfusion"] as! [[Int]]
@@ -78,5 +81,7 @@ struct UnlearnableCLITests {
         #expect(result.status != 0 && result.stderr.contains("--epsilon"))
         let verify = try CLI.run(["verify", "a", "--test", "b", "--countermeasures", "blur"], in: dir)
         #expect(verify.status != 0 && verify.stderr.contains("unknown countermeasure 'blur'"))
+        let checks = try CLI.run(["verify", "a", "--test", "b", "--checks-per-epoch", "0"], in: dir)
+        #expect(checks.status != 0 && checks.stderr.contains("--checks-per-epoch must be at least 1"))
     }
 }
