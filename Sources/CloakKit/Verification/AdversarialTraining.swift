@@ -16,31 +16,9 @@ struct AdversarialTraining {
 
     func fit(_ data: LabelledImages, evaluatingOn test: LabelledImages, using generator: inout SplitMix64,
              onEpoch: (EpochSummary) -> Void) {
-        let trainer = Trainer(model: model, optimizer: optimizer, configuration: configuration)
-        for epoch in 0..<configuration.epochs {
-            let start = monotonicSeconds()
-            optimizer.learningRate = configuration.schedule.learningRate(at: epoch)
-            let order = seededPermutation(count: data.count, using: &generator)
-            let checkpoints = configuration.checkpointBatches(inEpochOf: data.count)
-            var checks: [Double] = []
-            var loss = 0.0, correct = 0, batches = 0
-            var begin = 0
-            while begin < order.count {
-                let indices = Array(order[begin..<min(begin + configuration.batchSize, order.count)])
-                begin += indices.count
-                let (clean, labels) = data.batch(indices)
-                let adversarial = attack(clean, labels: labels, using: &generator)
-                let result = trainer.step(images: adversarial, labels: labels)
-                loss += Double(result.loss)
-                correct += result.correct
-                batches += 1
-                if checkpoints.contains(batches) { checks.append(evaluateAccuracy(of: model, on: test, batchSize: 256)) }
-            }
-            let accuracy = evaluateAccuracy(of: model, on: test, batchSize: 256)
-            onEpoch(EpochSummary(epoch: epoch, learningRate: optimizer.learningRate, trainingLoss: loss / Double(max(batches, 1)),
-                                 trainingAccuracy: Double(correct) / Double(max(data.count, 1)), evaluationAccuracy: accuracy,
-                                 seconds: monotonicSeconds() - start, checkAccuracies: checks + [accuracy]))
-        }
+        Trainer(model: model, optimizer: optimizer, configuration: configuration)
+            .fit(data, evaluatingOn: test, using: &generator, onEpoch: onEpoch,
+                 transformingBatches: { clean, labels, generator in attack(clean, labels: labels, using: &generator) })
     }
 
     /// The PGD adversarial version of a clean batch (NHWC in [0, 1]).

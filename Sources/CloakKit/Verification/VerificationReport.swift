@@ -32,7 +32,7 @@ public enum VerificationReport {
     /// of the protected and the baseline model, their best check when checked more than once per epoch,
     /// and the verdict (always the last cell).
     static func summaryTable(_ r: VerificationResult) -> (headers: [String], rows: [(cells: [String], verdict: Verdict)]) {
-        let checked = (r.checksPerEpoch ?? 1) > 1
+        let checked = r.checkedWithinEpochs
         var headers = ["countermeasure", "protected: final", "protected: best epoch"]
         if checked { headers.append("protected: best check") }
         headers += ["clean baseline: final", "clean baseline: best epoch"]
@@ -108,8 +108,8 @@ public enum VerificationReport {
                 ? "No clean baseline was given (--baseline), so the numbers above cannot be judged."
                 : "The clean baseline itself stayed at chance, so the numbers above cannot be judged (train longer?).")
         }
-        if let n = r.checksPerEpoch, n > 1 {
-            lines.append("Verdicts compare the best of \(n) clean-test checks per epoch (a trainer can keep the weights that do "
+        if r.checkedWithinEpochs {
+            lines.append("Verdicts compare the best of \(r.checksPerEpoch!) clean-test checks per epoch (a trainer can keep the weights that do "
                 + "best on a few clean images).")
         } else {
             lines.append("Verdicts compare best epochs (a trainer can stop at the epoch that does best on a few clean images); "
@@ -179,12 +179,12 @@ public enum VerificationReport {
         let w = 640.0, h = 320.0, left = 50.0, bottom = 40.0, top = 15.0, right = 150.0
         let pw = w - left - right, ph = h - top - bottom
         let epochs = max(1, r.epochs)
-        let checked = (r.checksPerEpoch ?? 1) > 1
+        let checked = r.checkedWithinEpochs
         let start = checked ? 0.0 : 1.0    // the first position on the axis, in epochs trained
-        func x(_ position: Double) -> Double {
+        func x(trained position: Double) -> Double {
             left + (Double(epochs) == start ? pw / 2 : (position - start) / (Double(epochs) - start) * pw)
         }
-        func x(_ e: Int) -> Double { x(Double(e + 1)) }
+        func x(_ e: Int) -> Double { x(trained: Double(e + 1)) }    // after epoch index e
         func y(_ a: Double) -> Double { top + (1 - a) * ph }
         let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-size=\"11\">\n"
@@ -206,7 +206,7 @@ public enum VerificationReport {
                 svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" stroke-dasharray=\"\(dash)\" points=\"\(points)\"/>\n"
                 if let checks = curve.checkAccuracies {
                     let fine = checks.enumerated().flatMap { e, values in
-                        values.enumerated().map { k, a in "\(x(Double(e) + Double(k + 1) / Double(values.count))),\(y(a))" }
+                        values.enumerated().map { k, a in "\(x(trained: Double(e) + Double(k + 1) / Double(values.count))),\(y(a))" }
                     }.joined(separator: " ")
                     svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1\" stroke-opacity=\"0.45\" "
                         + "stroke-dasharray=\"\(dash)\" points=\"\(fine)\"/>\n"

@@ -107,6 +107,9 @@ public struct VerificationResult: Codable, Sendable {
     /// Clean-test checks per epoch (`nil`: 1, as in reports made before the option existed).
     public var checksPerEpoch: Int?
 
+    /// Whether the models were also checked within epochs (`cloak verify --checks-per-epoch` above 1).
+    public var checkedWithinEpochs: Bool { (checksPerEpoch ?? 1) > 1 }
+
     /// The worst verdict over all countermeasures: what the protection is worth.
     public var overall: Verdict { rows.map(\.verdict).max() ?? .unknown }
 }

@@ -49,8 +49,8 @@ public struct TrainingConfiguration: Sendable {
     /// end: `k * steps / evaluationsPerEpoch` (rounded down) for `k = 1 ..< evaluationsPerEpoch`, without
     /// repeats and without 0 or the last batch (the end-of-epoch evaluation). Empty for one evaluation.
     public func checkpointBatches(inEpochOf count: Int) -> [Int] {
-        let steps = stepsPerEpoch(count: count)
         guard evaluationsPerEpoch > 1 else { return [] }
+        let steps = stepsPerEpoch(count: count)
         var points: [Int] = []
         for k in 1..<evaluationsPerEpoch {
             let b = k * steps / evaluationsPerEpoch
@@ -79,16 +79,16 @@ public struct EpochSummary: Sendable {
     /// without an evaluation set).
     public let checkAccuracies: [Double]
 
-    /// A summary built by a training loop other than `Trainer.fit` (adversarial training, for one).
+    /// A summary of one epoch; `checkAccuracies` must end with `evaluationAccuracy` when there is one.
     public init(epoch: Int, learningRate: Float, trainingLoss: Double, trainingAccuracy: Double,
-                evaluationAccuracy: Double?, seconds: Double, checkAccuracies: [Double]? = nil) {
+                evaluationAccuracy: Double?, seconds: Double, checkAccuracies: [Double]) {
         self.epoch = epoch
         self.learningRate = learningRate
         self.trainingLoss = trainingLoss
         self.trainingAccuracy = trainingAccuracy
         self.evaluationAccuracy = evaluationAccuracy
         self.seconds = seconds
-        self.checkAccuracies = checkAccuracies ?? evaluationAccuracy.map { [$0] } ?? []
+        self.checkAccuracies = checkAccuracies
     }
 }
 
@@ -130,12 +130,15 @@ public final class Trainer {
     /// - Parameters:
     ///   - evaluationData: if given, accuracy on it is measured after every epoch (and
     ///     `configuration.evaluationsPerEpoch - 1` more times within it).
-    ///   - generator: drives shuffling and augmentation; the same seed gives the same run.
+    ///   - generator: drives shuffling, augmentation and `transformBatch`; the same seed gives the same run.
     ///   - onEpoch: called after each epoch (for progress output and provenance).
+    ///   - transformBatch: replaces each (augmented) batch of images `[N, H, W, C]`, given its labels, before
+    ///     the step: adversarial training's attack, for one.
     @discardableResult
-    public func fit(
+    public func fit<Generator: RandomNumberGenerator>(
         _ data: LabelledImages, evaluatingOn evaluationData: LabelledImages? = nil,
-        using generator: inout some RandomNumberGenerator, onEpoch: (EpochSummary) -> Void = { _ in }
+        using generator: inout Generator, onEpoch: (EpochSummary) -> Void = { _ in },
+        transformingBatches transformBatch: ((Tensor, [Int], inout Generator) -> Tensor)? = nil
     ) -> [EpochSummary] {
         precondition(data.count > 0, "Training data is empty")
         var summaries: [EpochSummary] = []
@@ -156,6 +159,7 @@ public final class Trainer {
                 if let augmentation = configuration.augmentation {
                     images = augmentation.apply(to: images, using: &generator)
                 }
+                if let transformBatch { images = transformBatch(images, labels, &generator) }
                 if configuration.schedulePerStep {
                     optimizer.learningRate = configuration.schedule.learningRate(at: globalStep)
                 }
@@ -174,7 +178,7 @@ public final class Trainer {
             let summary = EpochSummary(
                 epoch: epoch, learningRate: optimizer.learningRate, trainingLoss: totalLoss / Double(max(batches, 1)),
                 trainingAccuracy: Double(correct) / Double(max(seen, 1)), evaluationAccuracy: accuracy,
-                seconds: monotonicSeconds() - start, checkAccuracies: accuracy.map { checks + [$0] })
+                seconds: monotonicSeconds() - start, checkAccuracies: accuracy.map { checks + [$0] } ?? [])
             summaries.append(summary)
             onEpoch(summary)
         }
