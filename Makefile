@@ -23,7 +23,7 @@ CLOAK := .build/release/cloak
 export OMP_WAIT_POLICY ?= PASSIVE
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: setup build test demo clean bench-engine bench-engine
+.PHONY: setup build test demo clean bench-engine
 
 setup:
 	@bash scripts/setup.sh

@@ -16,7 +16,9 @@ extension Cloak {
                 NCHW) and a resumable state: after an interruption, the same command continues from the last \
                 completed round. Defaults per mode follow the reference implementation (Huang et al., ICLR \
                 2021): class-wise 1 PGD step on a 20% subset, sample-wise 20 PGD steps; both 10 surrogate \
-                batches per round, step 0.8/255, stop error 0.01. No augmentation is used while generating.
+                batches per round, step 0.8/255, stop error 0.01. No augmentation is used while generating. \
+                An image that cannot be read is reported with its path and reason and left out (the rest are \
+                cloaked); the exit status is then 1.
                 """
         )
 
@@ -119,6 +121,7 @@ extension Cloak {
                                              limitPerClass: limitPerClass, quiet: quiet)
                 .run(store: storeOptions.open(), arguments: processArguments)
             print(UnlearnableReport.text(summary))
+            if summary.failures > 0 { throw ExitCode(1) }
         }
     }
 }

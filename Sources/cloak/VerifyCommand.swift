@@ -24,7 +24,8 @@ extension Cloak.Verify {
                 (clean data) when given, and tests each after every epoch on --test. Writes report.json, \
                 report.md and report.html (accuracy plot, table, sample images) to --report (default \
                 reports/verify-<run>) and prints the summary. A protection is reported as holding only when \
-                no listed countermeasure breaks it. `cloak verify <folder> ...` is short for \
+                no listed countermeasure breaks it. An image that cannot be read is reported with its path \
+                and reason and left out; the exit status is then 1. `cloak verify <folder> ...` is short for \
                 `cloak verify dataset <folder> ...`.
                 """
         )
@@ -111,6 +112,7 @@ extension Cloak.Verify {
                 .run(store: storeOptions.open(), arguments: processArguments)
             print(VerificationReport.markdown(outcome.result))
             print("Report: \(outcome.reportFolder)/report.html")
+            if !(outcome.result.unreadableFiles ?? []).isEmpty { throw ExitCode(1) }
         }
     }
 }

@@ -75,6 +75,41 @@ struct UnlearnableCLITests {
         #expect(shown.stdout.contains("model       surrogate: surrogate-small"))
     }
 
+    @Test func unreadableImagesAreReportedLeftOutAndTheRestProtected() throws {
+        let dir = try makeWorkFolder()
+        #expect(try CLI.run(["datasets", "import", "fashion-mnist", "--limit-per-class", "3", "--out", "fm", "--quiet"], in: dir).status == 0)
+        let fm = FileManager.default
+        let good = try fm.contentsOfDirectory(atPath: dir + "/fm/train/Bag").sorted()[0]
+        let bytes = fm.contents(atPath: dir + "/fm/train/Bag/" + good)!
+        #expect(fm.createFile(atPath: dir + "/fm/train/Bag/truncated.png", contents: bytes.prefix(bytes.count / 2)))
+        #expect(fm.createFile(atPath: dir + "/fm/test/Coat/garbage.png", contents: Data("not an image".utf8)))
+
+        // --quiet silences progress, not the errors; the 30 good images are cloaked; the exit status says one failed
+        let made = try CLI.run(["unlearnable", "fm/train", "--out", "cloaked", "--batch-size", "10", "--train-steps", "2",
+                                "--max-rounds", "1", "--stop-error", "0.9", "--quiet"], in: dir)
+        #expect(made.status == 1, "\(made.stderr)")
+        #expect(made.stderr.contains("error: \(dir)/fm/train/Bag/truncated.png: truncated"), "\(made.stderr)")
+        #expect(!made.stderr.contains("round 1"))
+        #expect(made.stdout.contains("Wrote 30 cloaked images") && made.stdout.contains("1 file(s) failed"))
+        #expect(!fm.fileExists(atPath: dir + "/cloaked/Bag/truncated.png"))
+        #expect(fm.contents(atPath: dir + "/fm/train/Bag/truncated.png") == bytes.prefix(bytes.count / 2))
+
+        // verify leaves the unreadable test image out, says so in the summary and the report, and exits with 1
+        let verified = try CLI.run(["verify", "cloaked", "--test", "fm/test", "--epochs", "1", "--batch-size", "10",
+                                    "--report", "report", "--quiet"], in: dir)
+        #expect(verified.status == 1, "\(verified.stderr)")
+        #expect(verified.stderr.contains("error: \(dir)/fm/test/Coat/garbage.png: not a PNG or JPEG"))
+        #expect(verified.stdout.contains("1 input file(s) could not be read and were left out:\n- \(dir)/fm/test/Coat/garbage.png: "))
+        #expect(verified.stdout.contains("on 30 training images, tested on 30 clean images"))
+        let report = try JSONSerialization.jsonObject(with: fm.contents(atPath: dir + "/report/report.json")!) as! [String: Any]
+        #expect((report["unreadableFiles"] as? [String])?.count == 1)
+        let html = try String(contentsOfFile: dir + "/report/report.html", encoding: .utf8)
+        #expect(html.contains("1 input file(s) could not be read") && html.contains("<li>\(dir)/fm/test/Coat/garbage.png: "))
+        let runs = try JSONSerialization.jsonObject(with: Data(try CLI.run(["history", "--json"], in: dir).stdout.utf8))
+            as! [[String: Any]]
+        #expect(runs.map { $0["filesFailed"] as? Int } == [1, 1, 0])
+    }
+
     @Test func badSettingsAreRefusedBeforeAnyWork() throws {
         let dir = try makeWorkFolder()
         let result = try CLI.run(["unlearnable", "nowhere", "--out", "x", "--epsilon", "0"], in: dir)

@@ -161,7 +161,7 @@ public struct FaceJob {
                 run.recordFailure(path: absolutePath(path), reason: message)
                 results.append(PhotoResult(input: absolutePath(path), outcome: .failed, message: message,
                                            width: size?.0, height: size?.1, faces: [], seconds: seconds))
-                if !quiet { StandardError.print("error: \(message)") }
+                StandardError.print("error: \(message)")   // also under --quiet: only progress is silenced
             }
             for problem in problems { fail(problem.path, problem.reason) }
             for s in skipped where !quiet { StandardError.print("skipped \(s.input): \(s.message ?? "")") }

@@ -113,7 +113,7 @@ public struct UnlearnableJob: Sendable {
         return try run.run { run in
             for failure in loaded.failures {
                 run.recordFailure(path: failure.path, reason: failure.message)
-                log("error: \(failure.message)")
+                StandardError.print("error: \(failure.message)")   // also under --quiet: only progress is silenced
             }
             // Surrogate, optimiser and noise: fresh, or restored from the last completed round.
             let model = SurrogateModels.make(settings.model, inputChannels: loaded.channels, classCount: classCount,

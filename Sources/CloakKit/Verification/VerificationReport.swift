@@ -9,6 +9,12 @@ public enum VerificationReport {
         out += "Model `\(r.model)` trained from scratch for \(r.epochs) epoch(s) (seed \(r.seed)) on \(r.trainCount) "
         out += "training images, tested on \(r.testCount) clean images of `\(r.testDataset)` "
         out += "(\(r.classes.count) classes, chance \(pct(r.chance))).\n\n"
+        if let unreadable = r.unreadableFiles, !unreadable.isEmpty {
+            out += "\(unreadable.count) input file(s) could not be read and were left out:\n"
+            for message in unreadable.prefix(10) { out += "- \(message)\n" }
+            if unreadable.count > 10 { out += "- and \(unreadable.count - 10) more (`cloak history`, report.json)\n" }
+            out += "\n"
+        }
         let table = summaryTable(r)
         out += "| " + table.headers.joined(separator: " | ") + " |\n"
         out += "|---|" + String(repeating: "---:|", count: table.headers.count - 2) + "---|\n"
@@ -128,6 +134,10 @@ public enum VerificationReport {
     public static func html(_ r: VerificationResult, samples: [(original: RGBImage, protected: RGBImage)]) -> String {
         var body = "<h1>Cloak verification</h1>\n"
         body += "<p>" + escape(markdownInline(r)) + "</p>\n"
+        if let unreadable = r.unreadableFiles, !unreadable.isEmpty {
+            body += "<p>\(unreadable.count) input file(s) could not be read and were left out:</p>\n<ul>"
+                + unreadable.map { "<li>" + escape($0) + "</li>" }.joined() + "</ul>\n"
+        }
         body += "<p class=\"verdict \(r.overall.rawValue)\">" + escape(conclusion(r).replacingOccurrences(of: "**", with: ""))
             .replacingOccurrences(of: "\n", with: "<br>") + "</p>\n"
         let table = summaryTable(r)

@@ -106,6 +106,8 @@ public struct VerificationResult: Codable, Sendable {
     public var runID: Int64?
     /// Clean-test checks per epoch (`nil`: 1, as in reports made before the option existed).
     public var checksPerEpoch: Int?
+    /// Input files that could not be read and were left out, each "path: reason" (`nil` or empty: none).
+    public var unreadableFiles: [String]? = nil
 
     /// Whether the models were also checked within epochs (`cloak verify --checks-per-epoch` above 1).
     public var checkedWithinEpochs: Bool { (checksPerEpoch ?? 1) > 1 }

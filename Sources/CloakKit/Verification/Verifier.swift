@@ -79,9 +79,10 @@ public struct Verifier: Sendable {
             let baselineImages = baseline.map { b in
                 b.load(size: size, channels: channels, indices: b.indices(limitPerClass: settings.limitPerClass))
             }
-            for failure in protectedImages.failures + testImages.failures + (baselineImages?.failures ?? []) {
+            let failures = protectedImages.failures + testImages.failures + (baselineImages?.failures ?? [])
+            for failure in failures {
                 run.recordFailure(path: failure.path, reason: failure.message)
-                log("error: \(failure.message)")
+                StandardError.print("error: \(failure.message)")   // also under --quiet: only progress is silenced
             }
             let testData = Self.labelled(testImages)
             let trainHash = Self.datasetHash(protectedImages), testHash = Self.datasetHash(testImages)
@@ -125,7 +126,8 @@ public struct Verifier: Sendable {
                 trainDataset: train.root, baselineDataset: baseline?.root, testDataset: test.root,
                 model: settings.model.rawValue, epochs: settings.epochs, seed: settings.seed, classes: train.classes,
                 trainCount: protectedImages.count, testCount: testImages.count, chance: 1 / Double(train.classes.count),
-                rows: rows, runID: run.id, checksPerEpoch: settings.checksPerEpoch)
+                rows: rows, runID: run.id, checksPerEpoch: settings.checksPerEpoch,
+                unreadableFiles: failures.isEmpty ? nil : failures.map(\.message))
             let folder = FileRecords.absolute(reportFolder ?? "reports/verify-\(run.id)")
             try writeReport(result, to: folder, protected: protectedImages, baselineFolder: baseline)
             try run.finish(.done)
