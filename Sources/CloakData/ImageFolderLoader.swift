@@ -41,33 +41,71 @@ extension ImageFolder {
     /// - Returns: the loaded images; undecodable files are listed in `failures` and skipped.
     public func load(size: (width: Int, height: Int)? = nil, channels: Int? = nil, indices: [Int]? = nil,
                      decodeOptions: DecodeOptions = DecodeOptions(), progress: (Int) -> Void = { _ in }) -> LoadedImageFolder {
+        precondition(channels == nil || channels == 1 || channels == 3, "channels must be 1 or 3, got \(channels!)")
         let chosen = indices ?? Array(samples.indices)
-        var decoded: [(image: RGBImage, label: Int, path: String)] = []
-        decoded.reserveCapacity(chosen.count)
+        // Each image is brought to the working size as soon as it is decoded, so a folder of large photos
+        // never holds more than one of them at full size.
+        var slots: [Slot] = []
+        slots.reserveCapacity(chosen.count)
+        var labels: [Int] = [], paths: [String] = [], sizes: [(width: Int, height: Int)] = []
+        var working = size
+        var allGrey = true
         var failures = problems
         for (n, i) in chosen.enumerated() {
             let (path, label) = samples[i]
             do {
-                decoded.append((try ImageCodec.decode(path: path, options: decodeOptions).image, label, path))
+                let image = try ImageCodec.decode(path: path, options: decodeOptions).image
+                let (w, h) = working ?? (image.width, image.height)
+                working = (w, h)
+                let grey = image.isGrayscale
+                allGrey = allGrey && grey
+                if image.width == w && image.height == h {
+                    slots.append(.atWorkingSize(image))
+                } else if channels == 1 || (channels == nil && grey) {
+                    slots.append(.luma(Resize.auto(image.floatLuma, width: image.width, height: image.height, channels: 1,
+                                                   toWidth: w, toHeight: h)))
+                } else {
+                    slots.append(.rgb(Resize.auto(image.floatRGB, width: image.width, height: image.height, channels: 3,
+                                                  toWidth: w, toHeight: h)))
+                }
+                labels.append(label)
+                paths.append(path)
+                sizes.append((image.width, image.height))
             } catch {
                 failures.append(WalkProblem(path: path, reason: Self.reason(error, path: path)))
             }
             progress(n + 1)
         }
-        let w = size?.width ?? decoded.first?.image.width ?? 1
-        let h = size?.height ?? decoded.first?.image.height ?? 1
-        let c = channels ?? (decoded.allSatisfy { $0.image.isGrayscale } ? 1 : 3)
-        precondition(c == 1 || c == 3, "channels must be 1 or 3, got \(c)")
+        let (w, h) = working ?? (1, 1)
+        let c = channels ?? (allGrey ? 1 : 3)
         var pixels = [Float]()
-        pixels.reserveCapacity(decoded.count * w * h * c)
-        for item in decoded {
-            let src = c == 1 ? item.image.floatLuma : item.image.floatRGB
-            pixels += Resize.auto(src, width: item.image.width, height: item.image.height, channels: c, toWidth: w, toHeight: h)
+        pixels.reserveCapacity(slots.count * w * h * c)
+        for slot in slots {
+            switch slot {
+            case .atWorkingSize(let image):
+                pixels += Resize.auto(c == 1 ? image.floatLuma : image.floatRGB, width: w, height: h, channels: c,
+                                      toWidth: w, toHeight: h)
+            case .luma(let luma):
+                if c == 1 {
+                    pixels += luma
+                } else {
+                    for v in luma { pixels.append(v); pixels.append(v); pixels.append(v) }
+                }
+            case .rgb(let rgb):
+                pixels += rgb   // only when c == 3: a colour image makes the set colour, or 3 channels were asked for
+            }
         }
-        return LoadedImageFolder(
-            pixels: pixels, labels: decoded.map(\.label), paths: decoded.map(\.path),
-            originalSizes: decoded.map { ($0.image.width, $0.image.height) }, classes: classes,
-            width: w, height: h, channels: c, failures: failures)
+        return LoadedImageFolder(pixels: pixels, labels: labels, paths: paths, originalSizes: sizes, classes: classes,
+                                 width: w, height: h, channels: c, failures: failures)
+    }
+
+    /// One decoded image on its way into ``LoadedImageFolder/pixels``.
+    private enum Slot {
+        /// Already at the working size: converted once the channel count is known.
+        case atWorkingSize(RGBImage)
+        /// Resized on arrival: a grey image (1 channel) or a colour one (3 channels, HWC).
+        case luma([Float])
+        case rgb([Float])
     }
 
     /// The error's message without a repeated path prefix.

@@ -32,27 +32,65 @@ public enum ImageMetrics {
     /// the positions where the window fits entirely inside the image ("valid", as in the reference
     /// MATLAB code), then averaged over positions and the three channels. 1 for identical images.
     /// Images smaller than 11 pixels in a dimension use the largest odd window that fits (same sigma).
+    ///
+    /// Streams over the rows: memory is a few rows of `width`, whatever the image's height, so a 12-megapixel
+    /// photo needs no gigabytes of intermediate planes.
     public static func ssim(_ a: RGBImage, _ b: RGBImage) -> Double {
         check(a, b)
         let w = a.width, h = a.height
         var size = min(11, w, h)
         if size % 2 == 0 { size -= 1 }
         let kernel = gaussian(size: size, sigma: 1.5)
+        let n = kernel.count, ow = w - n + 1, oh = h - n + 1
         let c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255)
+        // The last n rows filtered horizontally, for the five local sums: x, y, x^2, y^2, xy.
+        var ring = [Double](repeating: 0, count: 5 * n * ow)
+        var rowX = [Double](repeating: 0, count: w), rowY = rowX, rowXX = rowX, rowYY = rowX, rowXY = rowX
+        var acc = [Double](repeating: 0, count: 5 * ow)   // one output row of the five sums
         var total = 0.0
         for c in 0..<3 {
-            var x = [Double](repeating: 0, count: w * h), y = x
-            for i in 0..<(w * h) { x[i] = Double(a.pixels[3 * i + c]); y[i] = Double(b.pixels[3 * i + c]) }
-            let xx = zip(x, x).map(*), yy = zip(y, y).map(*), xy = zip(x, y).map(*)
-            let mx = filter(x, w, h, kernel), my = filter(y, w, h, kernel)
-            let sxx = filter(xx, w, h, kernel), syy = filter(yy, w, h, kernel), sxy = filter(xy, w, h, kernel)
             var sum = 0.0
-            for i in 0..<mx.count {
-                let vx = sxx[i] - mx[i] * mx[i], vy = syy[i] - my[i] * my[i], cov = sxy[i] - mx[i] * my[i]
-                sum += ((2 * mx[i] * my[i] + c1) * (2 * cov + c2))
-                    / ((mx[i] * mx[i] + my[i] * my[i] + c1) * (vx + vy + c2))
+            for y in 0..<h {
+                for x in 0..<w {
+                    rowX[x] = Double(a.pixels[3 * (y * w + x) + c])
+                    rowY[x] = Double(b.pixels[3 * (y * w + x) + c])
+                    rowXX[x] = rowX[x] * rowX[x]
+                    rowYY[x] = rowY[x] * rowY[x]
+                    rowXY[x] = rowX[x] * rowY[x]
+                }
+                ring.withUnsafeMutableBufferPointer { r in
+                    let base = r.baseAddress!
+                    for (q, source) in [rowX, rowY, rowXX, rowYY, rowXY].enumerated() {
+                        let dst = base + (q * n + y % n) * ow
+                        source.withUnsafeBufferPointer { src in
+                            for x in 0..<ow { dst[x] = 0 }
+                            for j in 0..<n {
+                                let k = kernel[j], shifted = src.baseAddress! + j
+                                for x in 0..<ow { dst[x] += k * shifted[x] }
+                            }
+                        }
+                    }
+                    guard y >= n - 1 else { return }
+                    // Output row y - n + 1: the vertical pass over the ring, oldest row first.
+                    acc.withUnsafeMutableBufferPointer { a in
+                        let o = a.baseAddress!
+                        for i in 0..<(5 * ow) { o[i] = 0 }
+                        for j in 0..<n {
+                            let row = (y - n + 1 + j) % n, k = kernel[j]
+                            for q in 0..<5 {
+                                let src = base + (q * n + row) * ow, dst = o + q * ow
+                                for x in 0..<ow { dst[x] += k * src[x] }
+                            }
+                        }
+                        for x in 0..<ow {
+                            let m1 = o[x], m2 = o[ow + x], s11 = o[2 * ow + x], s22 = o[3 * ow + x], s12 = o[4 * ow + x]
+                            let vx = s11 - m1 * m1, vy = s22 - m2 * m2, cov = s12 - m1 * m2
+                            sum += ((2 * m1 * m2 + c1) * (2 * cov + c2)) / ((m1 * m1 + m2 * m2 + c1) * (vx + vy + c2))
+                        }
+                    }
+                }
             }
-            total += sum / Double(mx.count)
+            total += sum / Double(ow * oh)
         }
         return total / 3
     }
@@ -77,27 +115,5 @@ public enum ImageMetrics {
         let g = (-r...r).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
         let s = g.reduce(0, +)
         return g.map { $0 / s }
-    }
-
-    /// Separable "valid" filtering: output is `(w - k + 1) x (h - k + 1)`, row-major.
-    static func filter(_ p: [Double], _ w: Int, _ h: Int, _ k: [Double]) -> [Double] {
-        let n = k.count, ow = w - n + 1, oh = h - n + 1
-        var rows = [Double](repeating: 0, count: ow * h)
-        for y in 0..<h {
-            for x in 0..<ow {
-                var s = 0.0
-                for j in 0..<n { s += k[j] * p[y * w + x + j] }
-                rows[y * ow + x] = s
-            }
-        }
-        var out = [Double](repeating: 0, count: ow * oh)
-        for y in 0..<oh {
-            for x in 0..<ow {
-                var s = 0.0
-                for j in 0..<n { s += k[j] * rows[(y + j) * ow + x] }
-                out[y * ow + x] = s
-            }
-        }
-        return out
     }
 }

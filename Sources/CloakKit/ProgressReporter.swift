@@ -56,7 +56,10 @@ public final class ProgressReporter: @unchecked Sendable {
         var line = "\(label): \(Self.grouped(count))"
         if let total { line += "/\(Self.grouped(total))" }
         line += " \(unit)"
-        if elapsed >= 0.5 { line += ", \(Self.grouped(Int(rate.rounded())))/s" }
+        if elapsed >= 0.5 {
+            // Slow work (large photos) keeps a meaningful rate: 0.34/s, not 0/s.
+            line += rate >= 10 ? ", \(Self.grouped(Int(rate.rounded())))/s" : String(format: ", %.2g/s", rate)
+        }
         if final {
             line += ", \(Self.duration(elapsed))"
         } else if let total, rate > 0 {

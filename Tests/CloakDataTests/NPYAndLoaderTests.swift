@@ -59,5 +59,16 @@ struct NPYAndLoaderTests {
         try ImageCodec.write(colour, to: "\(dir)/b/3.png", as: .png)
         let rgb = try ImageFolder(root: dir).load()
         #expect(rgb.channels == 3 && Array(rgb.image(2))[0] == 1 && Array(rgb.image(2))[1] == 0)
+        // the grey images, the one resized on arrival included, become three equal channels
+        #expect(Array(rgb.image(0)) == [0, 0.2, 0.4, 0.6, 0.8, 1, 0, 0].flatMap { [$0, $0, $0] as [Float] })
+        #expect(Array(rgb.image(1)) == [Float](repeating: 1, count: 24))
+        // Asked for one channel, a colour image of another size becomes luma at the working size
+        var big = RGBImage(width: 8, height: 4)
+        for i in 0..<32 { big.pixels[3 * i + 1] = 255 }   // pure green: luma 0.587
+        try ImageCodec.write(big, to: "\(dir)/b/4.png", as: .png)
+        let luma = try ImageFolder(root: dir).load(channels: 1)
+        #expect(luma.channels == 1 && luma.count == 4)
+        #expect(luma.originalSizes[3].width == 8 && luma.originalSizes[3].height == 4)
+        #expect(luma.image(3).allSatisfy { abs($0 - 0.587) < 1e-6 })
     }
 }

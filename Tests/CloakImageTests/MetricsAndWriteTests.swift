@@ -41,6 +41,54 @@ final class MetricsTests: XCTestCase {
         XCTAssertLessThan(previous, 0.5)
     }
 
+    /// The row-streaming SSIM gives exactly what the textbook whole-plane computation gives (five filtered
+    /// planes per channel, then the mean of the SSIM map), on odd sizes and on images smaller than the window.
+    func testStreamingSSIMEqualsWholePlaneSSIM() {
+        for (w, h) in [(37, 23), (11, 11), (5, 7), (64, 12)] {
+            var seed: UInt32 = UInt32(w * 31 + h)
+            var a = [UInt8](repeating: 0, count: w * h * 3), b = a
+            for i in 0..<a.count {
+                seed = seed &* 1_103_515_245 &+ 12345
+                a[i] = UInt8((i * 7 + Int(seed >> 24)) % 256)
+                b[i] = UInt8(max(0, min(255, Int(a[i]) + Int(seed >> 16 & 15) - 7)))
+            }
+            let x = RGBImage(width: w, height: h, pixels: a), y = RGBImage(width: w, height: h, pixels: b)
+            XCTAssertEqual(ImageMetrics.ssim(x, y), wholePlaneSSIM(x, y), "\(w)x\(h)")
+        }
+    }
+
+    /// SSIM as first written: every filtered plane held whole.
+    private func wholePlaneSSIM(_ a: RGBImage, _ b: RGBImage) -> Double {
+        let w = a.width, h = a.height
+        var size = min(11, w, h)
+        if size % 2 == 0 { size -= 1 }
+        let r = size / 2
+        let g = (-r...r).map { exp(-Double($0 * $0) / (2 * 1.5 * 1.5)) }
+        let kernel = g.map { $0 / g.reduce(0, +) }
+        func filter(_ p: [Double]) -> [Double] {
+            let n = kernel.count, ow = w - n + 1, oh = h - n + 1
+            var rows = [Double](repeating: 0, count: ow * h)
+            for y in 0..<h { for x in 0..<ow { var s = 0.0; for j in 0..<n { s += kernel[j] * p[y * w + x + j] }; rows[y * ow + x] = s } }
+            var out = [Double](repeating: 0, count: ow * oh)
+            for y in 0..<oh { for x in 0..<ow { var s = 0.0; for j in 0..<n { s += kernel[j] * rows[(y + j) * ow + x] }; out[y * ow + x] = s } }
+            return out
+        }
+        let c1 = (0.01 * 255) * (0.01 * 255), c2 = (0.03 * 255) * (0.03 * 255)
+        var total = 0.0
+        for c in 0..<3 {
+            let x = (0..<(w * h)).map { Double(a.pixels[3 * $0 + c]) }, y = (0..<(w * h)).map { Double(b.pixels[3 * $0 + c]) }
+            let mx = filter(x), my = filter(y)
+            let sxx = filter(zip(x, x).map(*)), syy = filter(zip(y, y).map(*)), sxy = filter(zip(x, y).map(*))
+            var sum = 0.0
+            for i in 0..<mx.count {
+                let vx = sxx[i] - mx[i] * mx[i], vy = syy[i] - my[i] * my[i], cov = sxy[i] - mx[i] * my[i]
+                sum += ((2 * mx[i] * my[i] + c1) * (2 * cov + c2)) / ((mx[i] * mx[i] + my[i] * my[i] + c1) * (vx + vy + c2))
+            }
+            total += sum / Double(mx.count)
+        }
+        return total / 3
+    }
+
     /// A constant shift changes only the luminance term: SSIM = (2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1).
     func testSSIMOfConstantImagesMatchesFormula() {
         let a = RGBImage(width: 12, height: 12, fill: (100, 100, 100))

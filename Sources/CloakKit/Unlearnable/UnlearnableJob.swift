@@ -84,6 +84,13 @@ public struct UnlearnableJob: Sendable {
         guard loaded.count >= 2, Set(loaded.labels).count >= 2 else {
             throw UnlearnableError.tooFewImages(path: root, count: loaded.count)
         }
+        if size == nil {
+            let sizes = Set(loaded.originalSizes.map { "\($0.width)x\($0.height)" })
+            if sizes.count > 1 {
+                log("note: the images come in \(sizes.count) sizes; working at \(loaded.width)x\(loaded.height), the first "
+                    + "image's (--size chooses); each output is written at its own size")
+            }
+        }
         let data = LabelledImages(pixels: loaded.pixels, labels: loaded.labels, height: loaded.height,
                                   width: loaded.width, channels: loaded.channels)
         let classCount = folder.classes.count
