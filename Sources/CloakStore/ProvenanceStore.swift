@@ -123,9 +123,16 @@ public final class ProvenanceStore: Sendable {
         }
     }
 
-    private static func processIsAlive(_ pid: Int32) -> Bool {
+    /// Whether process `pid` on this host is still running. A zombie (killed, its exit not yet collected by
+    /// its parent) counts as ended: right after `kill -9` the re-run must resume the killed run.
+    static func processIsAlive(_ pid: Int32) -> Bool {
         if pid <= 0 { return false }
-        return kill(pid, 0) == 0 || errno == EPERM
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        // /proc/<pid>/stat: "pid (command) state ..."; the command may hold spaces and parentheses.
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
+        return state != "Z" && state != "X"
     }
 
     // MARK: - Transactions

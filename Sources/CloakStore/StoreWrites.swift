@@ -85,7 +85,7 @@ extension ProvenanceStore {
     private static func isOtherLiveProcess(_ run: RunRecord) -> Bool {
         guard run.status == .running, run.host == ProcessInfo.processInfo.hostName else { return false }
         let pid = Int32(truncatingIfNeeded: run.pid)
-        return pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM)
+        return pid != getpid() && processIsAlive(pid)
     }
 
     /// Ends a run with its final status and an optional message (the error for a failed run).
@@ -189,6 +189,22 @@ extension ProvenanceStore {
             var v = verification
             try v.insert(db)
             return v
+        }
+    }
+
+    /// Replaces the `details` JSON of a recorded verification (its verdict is known only once the
+    /// baseline model has trained too).
+    public func updateVerificationDetails(id: Int64, details: String) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE verification SET details = ? WHERE id = ?", arguments: [details, id])
+        }
+    }
+
+    /// Removes verifications of a resumed run that no longer apply (their data changed since).
+    public func deleteVerifications(ids: [Int64]) throws {
+        guard !ids.isEmpty else { return }
+        try write { db in
+            _ = try VerificationRecord.deleteAll(db, keys: ids)
         }
     }
 }

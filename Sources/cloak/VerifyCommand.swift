@@ -24,8 +24,9 @@ extension Cloak.Verify {
                 (clean data) when given, and tests each after every epoch on --test. Writes report.json, \
                 report.md and report.html (accuracy plot, table, sample images) to --report (default \
                 reports/verify-<run>) and prints the summary. A protection is reported as holding only when \
-                no listed countermeasure breaks it. An image that cannot be read is reported with its path \
-                and reason and left out; the exit status is then 1. `cloak verify <folder> ...` is short for \
+                no listed countermeasure breaks it. After an interruption, the same command resumes: the \
+                models already trained are kept (while their data is unchanged). An image that cannot be \
+                read is reported with its path and reason and left out; the exit status is then 1. `cloak verify <folder> ...` is short for \
                 `cloak verify dataset <folder> ...`.
                 """
         )

@@ -103,6 +103,29 @@ struct RunRecordingTests {
         #expect(run.message?.contains("resume") == true)
     }
 
+    /// Right after `kill -9` the killed process is a zombie until its parent collects it; a re-run at that
+    /// moment must still resume the killed run, so a zombie counts as ended.
+    @Test func killedProcessNotYetCollectedCountsAsEnded() throws {
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("30"), nil]
+        defer { argv.forEach { free($0) } }
+        #expect(posix_spawn(&pid, "/bin/sleep", nil, nil, argv, environ) == 0)
+        #expect(ProvenanceStore.processIsAlive(pid))
+        kill(pid, SIGKILL)
+        var state: String? = ""
+        for _ in 0..<200 {   // the kernel turns it into a zombie within milliseconds (nothing here collects it)
+            state = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+            if state == nil || state!.contains(") Z") { break }
+            usleep(10_000)
+        }
+        #expect(state?.contains(") Z") != false, "neither a zombie nor gone: \(state ?? "")")
+        #expect(kill(pid, 0) == 0 || state == nil, "kill(pid, 0) alone would call the zombie alive")
+        #expect(!ProvenanceStore.processIsAlive(pid))
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(!ProvenanceStore.processIsAlive(pid))
+    }
+
     @Test func runInputsAndVerificationsAreRecorded() throws {
         let store = try ProvenanceStore()
         let (run, _) = try store.beginRun(RunStart(command: "verify", arguments: [], toolVersion: "0"))

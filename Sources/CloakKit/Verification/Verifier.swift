@@ -40,6 +40,11 @@ public struct Verifier: Sendable {
     public var reportFolder: String?
     public var settings: VerifySettings
     public var quiet: Bool
+    /// Test hook: stop (as an interruption would) after this many models trained by this invocation.
+    public var stopAfterTrainings: Int?
+
+    /// Raised by the test hook.
+    public struct Stopped: Error {}
 
     public init(trainFolder: String, testFolder: String, baselineFolder: String? = nil, reportFolder: String? = nil,
                 settings: VerifySettings = VerifySettings(), quiet: Bool = false) {
@@ -66,9 +71,11 @@ public struct Verifier: Sendable {
             throw VerifyError.classMismatch(train: train.classes, other: test.classes == train.classes ? baseline!.classes : test.classes)
         }
         let parameters = JSON.string(Parameters(train: train.root, test: test.root, baseline: baseline?.root, settings: settings))
+        // The same verification of the same folders resumes an interrupted run: models already trained are kept.
         let run = try RecordedRun(store: store, start: RunStart(
             command: "verify", arguments: arguments, toolVersion: CloakVersion.current,
-            seed: Int64(bitPattern: settings.seed), parameters: parameters))
+            seed: Int64(bitPattern: settings.seed), parameters: parameters,
+            resumeKey: "verify " + FileDigest.sha256(Array(parameters.utf8))))
         return try run.run { run in
             // Load everything at the protected set's working size.
             let trainIndices = train.indices(limitPerClass: settings.limitPerClass)
@@ -88,38 +95,60 @@ public struct Verifier: Sendable {
             let trainHash = Self.datasetHash(protectedImages), testHash = Self.datasetHash(testImages)
             let baselineHash = baselineImages.map(Self.datasetHash)
 
+            // Models of an interrupted run of this verification, kept when the data is still the same.
+            var kept = run.resumed ? try store.verifications(runID: run.id) : []
+            let stale = kept.filter { record in
+                record.testDatasetSHA256 != testHash || Self.curve(from: record) == nil
+                    || record.trainDatasetSHA256 != (record.isBaseline ? baselineHash : trainHash)
+            }
+            try store.deleteVerifications(ids: stale.compactMap(\.id))
+            kept.removeAll { record in stale.contains { $0.id == record.id } }
+            var trained = 0
+
+            /// One model's curve: kept from the interrupted run, or trained now and recorded at once.
+            func curve(_ countermeasure: Countermeasure, isBaseline: Bool, images: LoadedImageFolder, dataset: String,
+                       hash: String) throws -> (curve: TrainingCurve, recordID: Int64) {
+                let label = isBaseline ? "baseline" : "protected"
+                if let record = kept.first(where: { $0.countermeasure == countermeasure.rawValue && $0.isBaseline == isBaseline }),
+                   let curve = Self.curve(from: record) {
+                    log("== \(countermeasure.rawValue): the \(label) model trained before the interruption is kept "
+                        + String(format: "(final %.2f%%, best %.2f%%)", curve.final * 100, curve.best * 100))
+                    return (curve, record.id!)
+                }
+                log("== \(countermeasure.rawValue): training on " + (isBaseline ? "the clean baseline " : "") + dataset)
+                let curve = trainModel(Self.labelled(images), test: testData, countermeasure: countermeasure, label: label, log: log)
+                let record = try store.recordVerification(VerificationRecord(
+                    id: nil, runId: run.id, trainDataset: dataset, trainDatasetSHA256: hash, testDataset: test.root,
+                    testDatasetSHA256: testHash, isBaseline: isBaseline, model: settings.model.rawValue,
+                    epochs: settings.epochs, countermeasure: countermeasure.rawValue,
+                    accuracies: JSON.string(curve.accuracies), finalAccuracy: curve.final, bestAccuracy: curve.best,
+                    details: JSON.string(VerificationDetails(curve: curve, verdict: nil)), createdAt: Date()))
+                trained += 1
+                if let stop = stopAfterTrainings, trained >= stop {
+                    try run.finish(.interrupted, message: "stopped after \(trained) model(s) (test hook)")
+                    throw Stopped()
+                }
+                return (curve, record.id!)
+            }
+
             var rows: [CountermeasureResult] = []
             for countermeasure in settings.countermeasures {
                 guard countermeasure.applies(toChannels: channels) else {
                     log("\(countermeasure.rawValue): skipped (the data is already grey)")
                     continue
                 }
-                log("== \(countermeasure.rawValue): training on \(train.root)")
-                let protectedCurve = trainModel(Self.labelled(protectedImages), test: testData, countermeasure: countermeasure,
-                                           label: "protected", log: log)
-                var baselineCurve: TrainingCurve?
-                if let baselineImages {
-                    log("== \(countermeasure.rawValue): training on the clean baseline \(baseline!.root)")
-                    baselineCurve = trainModel(Self.labelled(baselineImages), test: testData, countermeasure: countermeasure,
-                                          label: "baseline", log: log)
+                let protected = try curve(countermeasure, isBaseline: false, images: protectedImages, dataset: train.root,
+                                          hash: trainHash)
+                let clean = try baselineImages.map { images in
+                    try curve(countermeasure, isBaseline: true, images: images, dataset: baseline!.root, hash: baselineHash!)
                 }
-                let chance = 1 / Double(train.classes.count)
                 let row = CountermeasureResult(
-                    countermeasure: countermeasure.rawValue, protected: protectedCurve, baseline: baselineCurve,
-                    verdict: Verdict.judge(protected: protectedCurve, baseline: baselineCurve, chance: chance))
+                    countermeasure: countermeasure.rawValue, protected: protected.curve, baseline: clean?.curve,
+                    verdict: Verdict.judge(protected: protected.curve, baseline: clean?.curve,
+                                           chance: 1 / Double(train.classes.count)))
                 rows.append(row)
-                for (curve, isBaseline, dataset, hash) in [(protectedCurve, false, train.root, trainHash),
-                                                           (baselineCurve, true, baseline?.root ?? "", baselineHash ?? "")] {
-                    guard let curve else { continue }
-                    try store.recordVerification(VerificationRecord(
-                        id: nil, runId: run.id, trainDataset: dataset, trainDatasetSHA256: hash, testDataset: test.root,
-                        testDatasetSHA256: testHash, isBaseline: isBaseline, model: settings.model.rawValue,
-                        epochs: settings.epochs, countermeasure: countermeasure.rawValue,
-                        accuracies: JSON.string(curve.accuracies), finalAccuracy: curve.final, bestAccuracy: curve.best,
-                        details: JSON.string(VerificationDetails(verdict: row.verdict.rawValue,
-                                                                 finalConfusion: curve.finalConfusion,
-                                                                 checkAccuracies: curve.checkAccuracies)),
-                        createdAt: Date()))
+                for (c, id) in [(protected.curve, protected.recordID)] + (clean.map { [($0.curve, $0.recordID)] } ?? []) {
+                    try store.updateVerificationDetails(id: id, details: JSON.string(VerificationDetails(curve: c, verdict: row.verdict)))
                 }
             }
             let result = VerificationResult(
@@ -223,12 +252,35 @@ public struct Verifier: Sendable {
     }
 
     /// The `details` JSON of a verification row in the store (per-class accuracies follow from the confusion
-    /// matrix, as ``TrainingCurve/perClassAccuracy``).
+    /// matrix, as ``TrainingCurve/perClassAccuracy``): enough to rebuild the model's ``TrainingCurve`` when an
+    /// interrupted verification resumes.
     struct VerificationDetails: Codable {
-        var verdict: String
+        /// `nil` until the baseline model has trained too.
+        var verdict: String?
         var finalConfusion: [[Int]]?
         /// Every clean-test check per epoch, with `cloak verify --checks-per-epoch` above 1.
         var checkAccuracies: [[Double]]?
+        var trainingLosses: [Double]?
+        var seconds: Double?
+
+        init(curve: TrainingCurve, verdict: Verdict?) {
+            self.verdict = verdict?.rawValue
+            finalConfusion = curve.finalConfusion
+            checkAccuracies = curve.checkAccuracies
+            trainingLosses = curve.trainingLosses
+            seconds = curve.seconds
+        }
+    }
+
+    /// The curve recorded in a verification row; `nil` for rows that cannot rebuild one (made before the
+    /// training losses were recorded).
+    static func curve(from record: VerificationRecord) -> TrainingCurve? {
+        guard let details = try? JSONDecoder().decode(VerificationDetails.self, from: Data(record.details.utf8)),
+              let losses = details.trainingLosses, let seconds = details.seconds,
+              let accuracies = try? JSONDecoder().decode([Double].self, from: Data(record.accuracies.utf8)),
+              accuracies.count == losses.count else { return nil }
+        return TrainingCurve(accuracies: accuracies, trainingLosses: losses, seconds: seconds,
+                             finalConfusion: details.finalConfusion, checkAccuracies: details.checkAccuracies)
     }
 
     struct Parameters: Codable {
