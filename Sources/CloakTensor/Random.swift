@@ -3,7 +3,9 @@
 ///
 /// Reference: Steele, Lea, Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The generator's whole state: `SplitMix64(seed: g.state)` continues `g`'s sequence exactly (how a
+    /// training saved after an epoch resumes with the same shuffles and augmentations).
+    public private(set) var state: UInt64
 
     /// Creates a generator whose whole output sequence is determined by `seed`.
     public init(seed: UInt64) { state = seed }

@@ -25,7 +25,8 @@ extension Cloak.Verify {
                 report.md and report.html (accuracy plot, table, sample images) to --report (default \
                 reports/verify-<run>) and prints the summary. A protection is reported as holding only when \
                 no listed countermeasure breaks it. After an interruption, the same command resumes: the \
-                models already trained are kept (while their data is unchanged). An image that cannot be \
+                models already trained are kept (while their data is unchanged) and the one in training \
+                continues from its last epoch. An image that cannot be \
                 read is reported with its path and reason and left out; the exit status is then 1. `cloak verify <folder> ...` is short for \
                 `cloak verify dataset <folder> ...`.
                 """

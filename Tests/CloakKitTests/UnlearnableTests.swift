@@ -398,4 +398,47 @@ struct VerifyResumeTests {
         #expect(final.filter(\.isBaseline).prefix(1).map(\.id) == kept.map(\.id), "the baseline trained before is kept")
         #expect(final.filter { !$0.isBaseline }.allSatisfy { record in !kept.contains { $0.id == record.id } && record.id! > kept[0].id! })
     }
+
+    /// Stopped every 2 epochs (each invocation finishes one model and stops within the next), the
+    /// verification resumes each model from its last epoch: model, batch-norm statistics, momentum,
+    /// learning-rate schedule and random batches (augmentation, adversarial starts) continue exactly.
+    @Test func modelsResumeFromTheirLastEpochWithTheSameResult() throws {
+        let train = try makeTinyFolder(seed: 4), test = try makeTinyFolder(seed: 5), baseline = try makeTinyFolder(seed: 6)
+        let parent = try temporaryFolder()
+        func make(_ report: String) -> Verifier {
+            var v = verifier(train, test: test, baseline: baseline, report: parent + report)
+            v.settings.epochs = 3
+            v.settings.countermeasures = [.augment, .adversarial]
+            v.settings.adversarialSteps = 2
+            return v
+        }
+        let reference = try make("/reference").run(store: try ProvenanceStore(), arguments: ["cloak"]).result
+
+        let store = try ProvenanceStore(path: parent + "/store.sqlite")
+        var invocations = 0
+        var result: VerificationResult?
+        while result == nil && invocations < 10 {
+            var stopping = make("/resumed")
+            stopping.stopAfterEpochs = 2
+            invocations += 1
+            do {
+                result = try stopping.run(store: store, arguments: ["cloak"]).result
+            } catch is Verifier.Stopped {
+                let saved = try FileManager.default.contentsOfDirectory(atPath: parent + "/resumed/.cloak-verify")
+                #expect(saved.count == 1, "one model in progress: \(saved)")
+            }
+        }
+        #expect(invocations == 5, "4 models of 3 epochs, at most 2 epochs of the first model per invocation")
+        let resumed = try #require(result)
+        for (r, s) in zip(resumed.rows, reference.rows) {
+            for (a, b) in [(r.protected, s.protected), (r.baseline!, s.baseline!)] {
+                #expect(a.accuracies == b.accuracies && a.trainingLosses == b.trainingLosses, "\(r.countermeasure)")
+                #expect(a.finalConfusion == b.finalConfusion)
+            }
+        }
+        let runs = try store.recentRuns()
+        #expect(runs.count == 1 && runs[0].status == .done && runs[0].resumedCount == 4)
+        #expect(try store.verifications(runID: runs[0].id).count == 4)
+        #expect(!FileManager.default.fileExists(atPath: parent + "/resumed/.cloak-verify"), "the saved states are removed")
+    }
 }

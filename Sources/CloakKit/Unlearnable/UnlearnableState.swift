@@ -15,13 +15,8 @@ struct UnlearnableState: Codable {
     var jobKey: String
     var round: Int
     var history: [ErrorMinimizingNoise.RoundSummary]
-    var momentum: [MomentumEntry]
+    var momentum: [SavedMomentum.Entry]
     var finished: Bool
-
-    struct MomentumEntry: Codable {
-        var name: String
-        var shape: [Int]
-    }
 
     static let folderName = ".cloak-unlearnable"
 
@@ -45,18 +40,11 @@ struct UnlearnableState: Codable {
         let noise = try NPYFile.decode(Self.read(noisePath), path: noisePath).values
         try Checkpoint(contentsOf: URL(fileURLWithPath: "\(dir)/surrogate-\(round).ckpt")).load(into: model)
         let momentumPath = "\(dir)/momentum-\(round).npy"
-        let flat = try NPYFile.decode(Self.read(momentumPath), path: momentumPath).values
-        var offset = 0
-        var buffers: [String: Tensor] = [:]
-        for entry in momentum {
-            let n = entry.shape.reduce(1, *)
-            guard offset + n <= flat.count else {
-                throw UnlearnableError.stateMismatch(path: momentumPath, reason: "momentum buffers are truncated")
-            }
-            buffers[entry.name] = Tensor(shape: entry.shape, scalars: Array(flat[offset..<(offset + n)]))
-            offset += n
+        do {
+            try SavedMomentum.restore(momentum, into: optimizer, from: momentumPath)
+        } catch let error as SavedMomentum.ReadError {
+            throw UnlearnableError.stateMismatch(path: error.path, reason: error.reason)
         }
-        optimizer.momentumBuffers = buffers
         return noise
     }
 
@@ -68,15 +56,7 @@ struct UnlearnableState: Codable {
         let r = generator.round
         try writeFileAtomically(NPYFile.encode(generator.noise, shape: [generator.noise.count]), to: "\(dir)/noise-\(r).npy")
         try writeFileAtomically([UInt8](Checkpoint(of: generator.model).serialized()), to: "\(dir)/surrogate-\(r).ckpt")
-        let names = generator.optimizer.momentumBuffers.keys.sorted()
-        var flat: [Float] = []
-        var entries: [MomentumEntry] = []
-        for name in names {
-            let t = generator.optimizer.momentumBuffers[name]!
-            entries.append(MomentumEntry(name: name, shape: t.shape))
-            flat += t.scalars
-        }
-        try writeFileAtomically(NPYFile.encode(flat, shape: [flat.count]), to: "\(dir)/momentum-\(r).npy")
+        let entries = try SavedMomentum.write(generator.optimizer, to: "\(dir)/momentum-\(r).npy")
         let state = UnlearnableState(jobKey: jobKey, round: r, history: history, momentum: entries, finished: finished)
         try writeFileAtomically(Array(try JSON.pretty(state).utf8), to: "\(dir)/state.json")
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {

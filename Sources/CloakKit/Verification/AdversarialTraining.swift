@@ -14,10 +14,10 @@ struct AdversarialTraining {
     let stepSize: Float
     let steps: Int
 
-    func fit(_ data: LabelledImages, evaluatingOn test: LabelledImages, using generator: inout SplitMix64,
-             onEpoch: (EpochSummary) -> Void) {
+    func fit(_ data: LabelledImages, evaluatingOn test: LabelledImages, epochs: Range<Int>, using generator: inout SplitMix64,
+             onEpoch: (EpochSummary) -> Void, savingStateAfterEpoch saveState: @escaping (EpochSummary, SplitMix64) -> Void) {
         Trainer(model: model, optimizer: optimizer, configuration: configuration)
-            .fit(data, evaluatingOn: test, using: &generator, onEpoch: onEpoch,
+            .fit(data, evaluatingOn: test, epochs: epochs, using: &generator, onEpoch: onEpoch, savingStateAfterEpoch: saveState,
                  transformingBatches: { clean, labels, generator in attack(clean, labels: labels, using: &generator) })
     }
 

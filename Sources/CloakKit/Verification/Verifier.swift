@@ -42,6 +42,8 @@ public struct Verifier: Sendable {
     public var quiet: Bool
     /// Test hook: stop (as an interruption would) after this many models trained by this invocation.
     public var stopAfterTrainings: Int?
+    /// Test hook: stop (as an interruption would) after this many epochs of the first model this invocation trains.
+    public var stopAfterEpochs: Int?
 
     /// Raised by the test hook.
     public struct Stopped: Error {}
@@ -76,6 +78,7 @@ public struct Verifier: Sendable {
             command: "verify", arguments: arguments, toolVersion: CloakVersion.current,
             seed: Int64(bitPattern: settings.seed), parameters: parameters,
             resumeKey: "verify " + FileDigest.sha256(Array(parameters.utf8))))
+        let reportPath = FileRecords.absolute(reportFolder ?? "reports/verify-\(run.id)")
         return try run.run { run in
             // Load everything at the protected set's working size.
             let trainIndices = train.indices(limitPerClass: settings.limitPerClass)
@@ -116,13 +119,20 @@ public struct Verifier: Sendable {
                     return (curve, record.id!)
                 }
                 log("== \(countermeasure.rawValue): training on " + (isBaseline ? "the clean baseline " : "") + dataset)
-                let curve = trainModel(Self.labelled(images), test: testData, countermeasure: countermeasure, label: label, log: log)
+                let stateFolder = VerifyTrainingState.folder(in: reportPath, countermeasure: countermeasure, isBaseline: isBaseline)
+                let key = FileDigest.sha256(Array((parameters + countermeasure.rawValue + label + hash + testHash).utf8))
+                guard let curve = try trainModel(Self.labelled(images), test: testData, countermeasure: countermeasure,
+                                                 label: label, stateFolder: stateFolder, key: key, log: log) else {
+                    try run.finish(.interrupted, message: "stopped within a training (test hook)")
+                    throw Stopped()
+                }
                 let record = try store.recordVerification(VerificationRecord(
                     id: nil, runId: run.id, trainDataset: dataset, trainDatasetSHA256: hash, testDataset: test.root,
                     testDatasetSHA256: testHash, isBaseline: isBaseline, model: settings.model.rawValue,
                     epochs: settings.epochs, countermeasure: countermeasure.rawValue,
                     accuracies: JSON.string(curve.accuracies), finalAccuracy: curve.final, bestAccuracy: curve.best,
                     details: JSON.string(VerificationDetails(curve: curve, verdict: nil)), createdAt: Date()))
+                try? FileManager.default.removeItem(atPath: stateFolder)
                 trained += 1
                 if let stop = stopAfterTrainings, trained >= stop {
                     try run.finish(.interrupted, message: "stopped after \(trained) model(s) (test hook)")
@@ -157,16 +167,18 @@ public struct Verifier: Sendable {
                 trainCount: protectedImages.count, testCount: testImages.count, chance: 1 / Double(train.classes.count),
                 rows: rows, runID: run.id, checksPerEpoch: settings.checksPerEpoch,
                 unreadableFiles: failures.isEmpty ? nil : failures.map(\.message))
-            let folder = FileRecords.absolute(reportFolder ?? "reports/verify-\(run.id)")
-            try writeReport(result, to: folder, protected: protectedImages, baselineFolder: baseline)
+            try? FileManager.default.removeItem(atPath: reportPath + "/.cloak-verify")
+            try writeReport(result, to: reportPath, protected: protectedImages, baselineFolder: baseline)
             try run.finish(.done)
-            return Outcome(result: result, reportFolder: folder)
+            return Outcome(result: result, reportFolder: reportPath)
         }
     }
 
-    /// Trains one fresh model and returns its clean-test accuracy per epoch.
+    /// Trains one fresh model and returns its clean-test accuracy per epoch; `nil` when the test hook
+    /// stopped it. The state is saved in `stateFolder` after every epoch, and a state saved there for the
+    /// same `key` (an interrupted invocation's) is resumed from.
     func trainModel(_ data: LabelledImages, test: LabelledImages, countermeasure: Countermeasure, label: String,
-               log: (String) -> Void) -> TrainingCurve {
+                    stateFolder: String, key: String, log: (String) -> Void) throws -> TrainingCurve? {
         let start = monotonicSeconds()
         let prepared = countermeasure.prepare(data)
         let classCount = max(data.classCount, test.classCount)
@@ -181,11 +193,21 @@ public struct Verifier: Sendable {
             augmentation: countermeasure == .augment ? Augmentation.standard : nil)
         configuration.evaluationsPerEpoch = settings.checksPerEpoch
         var generator = SplitMix64(seed: settings.seed &+ 1)
-        var accuracies: [Double] = [], losses: [Double] = [], checks: [[Double]] = []
+        var state = VerifyTrainingState(key: key, epochs: 0, accuracies: [], trainingLosses: [], checkAccuracies: [],
+                                        seconds: 0, generator: generator.state, momentum: [])
+        if let saved = VerifyTrainingState.load(from: stateFolder, key: key), saved.epochs < settings.epochs {
+            do {
+                try saved.restore(into: model, optimizer: optimizer, folder: stateFolder)
+                state = saved
+                generator = SplitMix64(seed: saved.generator)
+                log("  \(label): resuming after epoch \(saved.epochs)/\(settings.epochs) (saved before the interruption)")
+            } catch {
+                log("  \(label): the state saved before the interruption cannot be read (\(error.localizedDescription)); "
+                    + "training from the start")
+            }
+        }
+        let secondsBefore = state.seconds
         let report: (EpochSummary) -> Void = { e in
-            accuracies.append(e.evaluationAccuracy ?? 0)
-            losses.append(e.trainingLoss)
-            checks.append(e.checkAccuracies)
             let within = e.checkAccuracies.count > 1
                 ? "; within the epoch " + e.checkAccuracies.dropLast().map { String(format: "%.1f%%", $0 * 100) }.joined(separator: " / ")
                 : ""
@@ -193,18 +215,38 @@ public struct Verifier: Sendable {
                        label, e.epoch + 1, settings.epochs, (e.evaluationAccuracy ?? 0) * 100, e.trainingLoss,
                        e.trainingAccuracy * 100, ProgressReporter.duration(e.seconds), within))
         }
+        let save: (EpochSummary, SplitMix64) -> Void = { e, g in
+            state.epochs = e.epoch + 1
+            state.accuracies.append(e.evaluationAccuracy ?? 0)
+            state.trainingLosses.append(e.trainingLoss)
+            state.checkAccuracies.append(e.checkAccuracies)
+            state.seconds = secondsBefore + monotonicSeconds() - start
+            state.generator = g.state
+            guard state.epochs < settings.epochs else { return }
+            do {
+                try state.save(model: model, optimizer: optimizer, folder: stateFolder)
+            } catch {
+                StandardError.print("warning: could not save the training state in \(stateFolder) "
+                                    + "(\(error.localizedDescription)); after an interruption this model starts over")
+            }
+        }
+        // The test hook ends the training early, as an interruption after that epoch would.
+        let end = stopAfterEpochs.map { min(settings.epochs, state.epochs + $0) } ?? settings.epochs
+        let epochs = state.epochs..<end
         if countermeasure == .adversarial {
             AdversarialTraining(model: model, optimizer: optimizer, configuration: configuration,
                                 epsilon: Float(settings.adversarialEpsilon / 255), stepSize: Float(settings.adversarialStepSize / 255),
                                 steps: settings.adversarialSteps)
-                .fit(prepared, evaluatingOn: test, using: &generator, onEpoch: report)
+                .fit(prepared, evaluatingOn: test, epochs: epochs, using: &generator, onEpoch: report, savingStateAfterEpoch: save)
         } else {
             Trainer(model: model, optimizer: optimizer, configuration: configuration)
-                .fit(prepared, evaluatingOn: test, using: &generator, onEpoch: report)
+                .fit(prepared, evaluatingOn: test, epochs: epochs, using: &generator, onEpoch: report, savingStateAfterEpoch: save)
         }
+        guard end == settings.epochs else { return nil }
         let confusion = confusionMatrix(of: model, on: test, classCount: classCount, batchSize: 256)
-        return TrainingCurve(accuracies: accuracies, trainingLosses: losses, seconds: monotonicSeconds() - start,
-                             finalConfusion: confusion, checkAccuracies: settings.checksPerEpoch > 1 ? checks : nil)
+        return TrainingCurve(accuracies: state.accuracies, trainingLosses: state.trainingLosses,
+                             seconds: secondsBefore + monotonicSeconds() - start, finalConfusion: confusion,
+                             checkAccuracies: settings.checksPerEpoch > 1 ? state.checkAccuracies : nil)
     }
 
     static func labelled(_ images: LoadedImageFolder) -> LabelledImages {

@@ -131,20 +131,30 @@ public final class Trainer {
     ///   - evaluationData: if given, accuracy on it is measured after every epoch (and
     ///     `configuration.evaluationsPerEpoch - 1` more times within it).
     ///   - generator: drives shuffling, augmentation and `transformBatch`; the same seed gives the same run.
+    ///   - epochs: which epochs to run (default all, `0..<configuration.epochs`). A training resumed after
+    ///     epoch k runs `k..<configuration.epochs` on the model, optimiser and generator saved then: the
+    ///     learning-rate schedule and the batch order continue as if it had never stopped.
     ///   - onEpoch: called after each epoch (for progress output and provenance).
+    ///   - saveState: called after `onEpoch` with the epoch's summary and the generator as it stands,
+    ///     to save what a resumed training needs.
     ///   - transformBatch: replaces each (augmented) batch of images `[N, H, W, C]`, given its labels, before
     ///     the step: adversarial training's attack, for one.
     @discardableResult
     public func fit<Generator: RandomNumberGenerator>(
-        _ data: LabelledImages, evaluatingOn evaluationData: LabelledImages? = nil,
+        _ data: LabelledImages, evaluatingOn evaluationData: LabelledImages? = nil, epochs: Range<Int>? = nil,
         using generator: inout Generator, onEpoch: (EpochSummary) -> Void = { _ in },
+        savingStateAfterEpoch saveState: ((EpochSummary, Generator) -> Void)? = nil,
         transformingBatches transformBatch: ((Tensor, [Int], inout Generator) -> Tensor)? = nil
     ) -> [EpochSummary] {
         precondition(data.count > 0, "Training data is empty")
+        let epochs = epochs ?? 0..<configuration.epochs
+        precondition(epochs.lowerBound >= 0 && epochs.upperBound <= configuration.epochs,
+                     "epochs \(epochs) outside 0..<\(configuration.epochs)")
         var summaries: [EpochSummary] = []
         let batchSize = configuration.batchSize
-        var globalStep = 0
-        for epoch in 0..<configuration.epochs {
+        let batchesPerEpoch = configuration.dropLastBatch ? data.count / batchSize : (data.count + batchSize - 1) / batchSize
+        var globalStep = epochs.lowerBound * batchesPerEpoch
+        for epoch in epochs {
             let start = monotonicSeconds()
             optimizer.learningRate = configuration.schedule.learningRate(at: epoch)
             let order = seededPermutation(count: data.count, using: &generator)
@@ -181,6 +191,7 @@ public final class Trainer {
                 seconds: monotonicSeconds() - start, checkAccuracies: accuracy.map { checks + [$0] } ?? [])
             summaries.append(summary)
             onEpoch(summary)
+            saveState?(summary, generator)
         }
         return summaries
     }
