@@ -66,6 +66,11 @@ extension Cloak.Verify {
             valueName: "n"))
         var checksPerEpoch: Int = 1
 
+        @Option(name: .long, help: ArgumentHelp(
+            "Partial protection: replace this fraction of the protected images (random) by their clean originals from --baseline.",
+            valueName: "f"))
+        var cleanFraction: Double = 0
+
         @Option(name: .long, help: "Random seed (initialisation, batch order).")
         var seed: UInt64 = 0
 
@@ -97,6 +102,10 @@ extension Cloak.Verify {
             if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
             if checksPerEpoch < 1 { throw ValidationError("--checks-per-epoch must be at least 1") }
             if let n = limitPerClass, n < 1 { throw ValidationError("--limit-per-class must be at least 1") }
+            if !(cleanFraction >= 0 && cleanFraction < 1) { throw ValidationError("--clean-fraction must be in [0, 1)") }
+            if cleanFraction > 0 && baseline == nil {
+                throw ValidationError("--clean-fraction needs --baseline: the clean originals of the protected images")
+            }
         }
 
         func run() throws {
@@ -109,6 +118,7 @@ extension Cloak.Verify {
             settings.limitPerClass = limitPerClass
             settings.adversarialSteps = adversarialSteps
             settings.checksPerEpoch = checksPerEpoch
+            settings.cleanFraction = cleanFraction
             let outcome = try Verifier(trainFolder: trainFolder, testFolder: test, baselineFolder: baseline,
                                        reportFolder: report, settings: settings, quiet: quiet)
                 .run(store: storeOptions.open(), arguments: processArguments)

@@ -118,5 +118,9 @@ struct UnlearnableCLITests {
         #expect(verify.status != 0 && verify.stderr.contains("unknown countermeasure 'blur'"))
         let checks = try CLI.run(["verify", "a", "--test", "b", "--checks-per-epoch", "0"], in: dir)
         #expect(checks.status != 0 && checks.stderr.contains("--checks-per-epoch must be at least 1"))
+        let mix = try CLI.run(["verify", "a", "--test", "b", "--clean-fraction", "0.2"], in: dir)
+        #expect(mix.status != 0 && mix.stderr.contains("--clean-fraction needs --baseline"))
+        let whole = try CLI.run(["verify", "a", "--test", "b", "--baseline", "c", "--clean-fraction", "1"], in: dir)
+        #expect(whole.status != 0 && whole.stderr.contains("--clean-fraction must be in [0, 1)"))
     }
 }

@@ -9,6 +9,7 @@ public enum VerificationReport {
         out += "Model `\(r.model)` trained from scratch for \(r.epochs) epoch(s) (seed \(r.seed)) on \(r.trainCount) "
         out += "training images, tested on \(r.testCount) clean images of `\(r.testDataset)` "
         out += "(\(r.classes.count) classes, chance \(pct(r.chance))).\n\n"
+        if let note = partialProtectionNote(r) { out += note + "\n\n" }
         if let unreadable = r.unreadableFiles, !unreadable.isEmpty {
             out += "\(unreadable.count) input file(s) could not be read and were left out:\n"
             for message in unreadable.prefix(10) { out += "- \(message)\n" }
@@ -134,6 +135,7 @@ public enum VerificationReport {
     public static func html(_ r: VerificationResult, samples: [(original: RGBImage, protected: RGBImage)]) -> String {
         var body = "<h1>Cloak verification</h1>\n"
         body += "<p>" + escape(markdownInline(r)) + "</p>\n"
+        if let note = partialProtectionNote(r) { body += "<p>" + escape(note).replacingOccurrences(of: "`", with: "") + "</p>\n" }
         if let unreadable = r.unreadableFiles, !unreadable.isEmpty {
             body += "<p>\(unreadable.count) input file(s) could not be read and were left out:</p>\n<ul>"
                 + unreadable.map { "<li>" + escape($0) + "</li>" }.joined() + "</ul>\n"
@@ -246,6 +248,13 @@ public enum VerificationReport {
     static func markdownInline(_ r: VerificationResult) -> String {
         "Model \(r.model), \(r.epochs) epoch(s), seed \(r.seed); \(r.trainCount) training images from \(r.trainDataset)"
             + (r.baselineDataset.map { ", clean baseline \($0)" } ?? "") + "; \(r.testCount) clean test images from \(r.testDataset)."
+    }
+
+    /// Says that the protected model trained on partly clean data (`--clean-fraction`), or `nil`.
+    static func partialProtectionNote(_ r: VerificationResult) -> String? {
+        guard let fraction = r.cleanFraction, fraction > 0 else { return nil }
+        return "Partial protection: \(pct(fraction)) of the protected training images, chosen at random, were replaced by "
+            + "their clean originals from `\(r.baselineDataset ?? "the baseline")` before training (`--clean-fraction`)."
     }
 
     static func label(_ v: Verdict) -> String {

@@ -106,6 +106,9 @@ public struct VerificationResult: Codable, Sendable {
     public var runID: Int64?
     /// Clean-test checks per epoch (`nil`: 1, as in reports made before the option existed).
     public var checksPerEpoch: Int?
+    /// Partial protection measured: the fraction of the protected training images replaced by their clean
+    /// originals (`cloak verify --clean-fraction`); `nil`: none.
+    public var cleanFraction: Double? = nil
     /// Input files that could not be read and were left out, each "path: reason" (`nil` or empty: none).
     public var unreadableFiles: [String]? = nil
 

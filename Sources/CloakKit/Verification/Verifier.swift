@@ -27,6 +27,9 @@ public struct VerifySettings: Codable, Sendable {
     /// Clean-test checks per epoch: 1 measures after each epoch; N > 1 also measures N - 1 times within
     /// it, at evenly spaced batches, to catch the best weights a trainer who checks more often could keep.
     public var checksPerEpoch: Int = 1
+    /// Partial protection: this fraction (0 ..< 1) of the protected training images, chosen at random
+    /// (seeded), is replaced by their clean originals from the baseline before training (``CleanMix``).
+    public var cleanFraction: Double = 0
 
     public init() {}
 }
@@ -69,6 +72,7 @@ public struct Verifier: Sendable {
         let train = try ImageFolder(root: FileRecords.absolute(trainFolder))
         let test = try ImageFolder(root: FileRecords.absolute(testFolder))
         let baseline = try baselineFolder.map { try ImageFolder(root: FileRecords.absolute($0)) }
+        guard settings.cleanFraction == 0 || baseline != nil else { throw VerifyError.cleanFractionNeedsBaseline }
         guard test.classes == train.classes, baseline.map({ $0.classes == train.classes }) ?? true else {
             throw VerifyError.classMismatch(train: train.classes, other: test.classes == train.classes ? baseline!.classes : test.classes)
         }
@@ -95,8 +99,17 @@ public struct Verifier: Sendable {
                 StandardError.print("error: \(failure.message)")   // also under --quiet: only progress is silenced
             }
             let testData = Self.labelled(testImages)
-            let trainHash = Self.datasetHash(protectedImages), testHash = Self.datasetHash(testImages)
-            let baselineHash = baselineImages.map(Self.datasetHash)
+            var trainHash = Self.datasetHash(protectedImages)
+            let testHash = Self.datasetHash(testImages), baselineHash = baselineImages.map(Self.datasetHash)
+            var trainingImages = protectedImages
+            if settings.cleanFraction > 0, let baselineImages {
+                let mix = try CleanMix.mix(protectedImages, root: train.root, clean: baselineImages, cleanRoot: baseline!.root,
+                                           fraction: settings.cleanFraction, seed: settings.seed)
+                trainingImages = mix.images
+                trainHash = FileDigest.sha256(Array((trainHash + "\n" + mix.replaced.joined(separator: "\n")).utf8))
+                log("\(mix.replaced.count) of \(protectedImages.count) protected training images replaced by their clean "
+                    + "originals (--clean-fraction \(settings.cleanFraction))")
+            }
 
             // Models of an interrupted run of this verification, kept when the data is still the same.
             var kept = run.resumed ? try store.verifications(runID: run.id) : []
@@ -147,7 +160,7 @@ public struct Verifier: Sendable {
                     log("\(countermeasure.rawValue): skipped (the data is already grey)")
                     continue
                 }
-                let protected = try curve(countermeasure, isBaseline: false, images: protectedImages, dataset: train.root,
+                let protected = try curve(countermeasure, isBaseline: false, images: trainingImages, dataset: train.root,
                                           hash: trainHash)
                 let clean = try baselineImages.map { images in
                     try curve(countermeasure, isBaseline: true, images: images, dataset: baseline!.root, hash: baselineHash!)
@@ -166,6 +179,7 @@ public struct Verifier: Sendable {
                 model: settings.model.rawValue, epochs: settings.epochs, seed: settings.seed, classes: train.classes,
                 trainCount: protectedImages.count, testCount: testImages.count, chance: 1 / Double(train.classes.count),
                 rows: rows, runID: run.id, checksPerEpoch: settings.checksPerEpoch,
+                cleanFraction: settings.cleanFraction > 0 ? settings.cleanFraction : nil,
                 unreadableFiles: failures.isEmpty ? nil : failures.map(\.message))
             try? FileManager.default.removeItem(atPath: reportPath + "/.cloak-verify")
             try writeReport(result, to: reportPath, protected: protectedImages, baselineFolder: baseline)
@@ -336,11 +350,20 @@ public struct Verifier: Sendable {
 /// Failures of `cloak verify`.
 public enum VerifyError: Error, LocalizedError, Equatable {
     case classMismatch(train: [String], other: [String])
+    /// `--clean-fraction` without `--baseline`: there are no clean originals to mix in.
+    case cleanFractionNeedsBaseline
+    /// `--clean-fraction` needs more clean originals (same relative path in the baseline) than there are.
+    case tooFewCleanOriginals(baseline: String, needed: Int, found: Int)
 
     public var errorDescription: String? {
         switch self {
         case .classMismatch(let train, let other):
             return "the folders have different classes: \(train.joined(separator: ", ")) vs \(other.joined(separator: ", "))"
+        case .cleanFractionNeedsBaseline:
+            return "--clean-fraction needs --baseline: the clean originals of the protected images"
+        case .tooFewCleanOriginals(let baseline, let needed, let found):
+            return "\(baseline): --clean-fraction needs the clean originals of \(needed) protected images (same relative "
+                + "path, any extension), and only \(found) are there"
         }
     }
 }
