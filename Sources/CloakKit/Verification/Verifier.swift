@@ -188,81 +188,6 @@ public struct Verifier: Sendable {
         }
     }
 
-    /// Trains one fresh model and returns its clean-test accuracy per epoch; `nil` when the test hook
-    /// stopped it. The state is saved in `stateFolder` after every epoch, and a state saved there for the
-    /// same `key` (an interrupted invocation's) is resumed from.
-    func trainModel(_ data: LabelledImages, test: LabelledImages, countermeasure: Countermeasure, label: String,
-                    stateFolder: String, key: String, log: (String) -> Void) throws -> TrainingCurve? {
-        let start = monotonicSeconds()
-        let prepared = countermeasure.prepare(data)
-        let classCount = max(data.classCount, test.classCount)
-        let model = SurrogateModels.make(settings.model, inputChannels: data.channels, classCount: classCount,
-                                         seed: settings.seed)
-        let optimizer = SGD(learningRate: Float(settings.learningRate), momentum: Float(settings.momentum),
-                            weightDecay: Float(settings.weightDecay))
-        var configuration = TrainingConfiguration(
-            epochs: settings.epochs, batchSize: settings.batchSize,
-            schedule: CosineAnnealing(base: Float(settings.learningRate), period: settings.epochs),
-            gradientClipNorm: Float(settings.gradientClip),
-            augmentation: countermeasure == .augment ? Augmentation.standard : nil)
-        configuration.evaluationsPerEpoch = settings.checksPerEpoch
-        var generator = SplitMix64(seed: settings.seed &+ 1)
-        var state = VerifyTrainingState(key: key, epochs: 0, accuracies: [], trainingLosses: [], checkAccuracies: [],
-                                        seconds: 0, generator: generator.state, momentum: [])
-        if let saved = VerifyTrainingState.load(from: stateFolder, key: key), saved.epochs < settings.epochs {
-            do {
-                try saved.restore(into: model, optimizer: optimizer, folder: stateFolder)
-                state = saved
-                generator = SplitMix64(seed: saved.generator)
-                log("  \(label): resuming after epoch \(saved.epochs)/\(settings.epochs) (saved before the interruption)")
-            } catch {
-                log("  \(label): the state saved before the interruption cannot be read (\(error.localizedDescription)); "
-                    + "training from the start")
-            }
-        }
-        let secondsBefore = state.seconds
-        let report: (EpochSummary) -> Void = { e in
-            let within = e.checkAccuracies.count > 1
-                ? "; within the epoch " + e.checkAccuracies.dropLast().map { String(format: "%.1f%%", $0 * 100) }.joined(separator: " / ")
-                : ""
-            log(String(format: "  %@ epoch %d/%d: clean-test accuracy %.2f%% (train loss %.3f, train accuracy %.2f%%, %@%@)",
-                       label, e.epoch + 1, settings.epochs, (e.evaluationAccuracy ?? 0) * 100, e.trainingLoss,
-                       e.trainingAccuracy * 100, ProgressReporter.duration(e.seconds), within))
-        }
-        let save: (EpochSummary, SplitMix64) -> Void = { e, g in
-            state.epochs = e.epoch + 1
-            state.accuracies.append(e.evaluationAccuracy ?? 0)
-            state.trainingLosses.append(e.trainingLoss)
-            state.checkAccuracies.append(e.checkAccuracies)
-            state.seconds = secondsBefore + monotonicSeconds() - start
-            state.generator = g.state
-            guard state.epochs < settings.epochs else { return }
-            do {
-                try state.save(model: model, optimizer: optimizer, folder: stateFolder)
-            } catch {
-                StandardError.print("warning: could not save the training state in \(stateFolder) "
-                                    + "(\(error.localizedDescription)); after an interruption this model starts over")
-            }
-        }
-        // The test hook ends the training early, as an interruption after that epoch would.
-        let end = stopAfterEpochs.map { min(settings.epochs, state.epochs + $0) } ?? settings.epochs
-        let epochs = state.epochs..<end
-        if countermeasure == .adversarial {
-            AdversarialTraining(model: model, optimizer: optimizer, configuration: configuration,
-                                epsilon: Float(settings.adversarialEpsilon / 255), stepSize: Float(settings.adversarialStepSize / 255),
-                                steps: settings.adversarialSteps)
-                .fit(prepared, evaluatingOn: test, epochs: epochs, using: &generator, onEpoch: report, savingStateAfterEpoch: save)
-        } else {
-            Trainer(model: model, optimizer: optimizer, configuration: configuration)
-                .fit(prepared, evaluatingOn: test, epochs: epochs, using: &generator, onEpoch: report, savingStateAfterEpoch: save)
-        }
-        guard end == settings.epochs else { return nil }
-        let confusion = confusionMatrix(of: model, on: test, classCount: classCount, batchSize: 256)
-        return TrainingCurve(accuracies: state.accuracies, trainingLosses: state.trainingLosses,
-                             seconds: secondsBefore + monotonicSeconds() - start, finalConfusion: confusion,
-                             checkAccuracies: settings.checksPerEpoch > 1 ? state.checkAccuracies : nil)
-    }
-
     static func labelled(_ images: LoadedImageFolder) -> LabelledImages {
         LabelledImages(pixels: images.pixels, labels: images.labels, height: images.height, width: images.width,
                        channels: images.channels)
@@ -275,36 +200,6 @@ public struct Verifier: Sendable {
             lines.append(path + "\t" + ((try? FileDigest.sha256(ofFileAt: path)) ?? "?"))
         }
         return FileDigest.sha256(Array(lines.joined(separator: "\n").utf8))
-    }
-
-    /// `report.json`, `report.html` and `report.md` in `folder`.
-    func writeReport(_ result: VerificationResult, to folder: String, protected: LoadedImageFolder,
-                     baselineFolder: ImageFolder?) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try writeFileAtomically(Array(try VerificationReport.json(result).utf8), to: folder + "/report.json")
-        try writeFileAtomically(Array(VerificationReport.markdown(result).utf8), to: folder + "/report.md")
-        // Sample grid: for a few images of the protected set, the clean original from the baseline folder
-        // (same relative path, any extension) when there is one.
-        var samples: [(original: RGBImage, protected: RGBImage)] = []
-        if let baselineFolder {
-            var perClass = [Int: Int]()
-            for path in protected.paths {
-                guard samples.count < 12 else { break }
-                let relative = String(path.dropFirst(FileRecords.absolute(trainFolder).count + 1))
-                let cls = relative.split(separator: "/").first.map(String.init) ?? ""
-                let key = protected.classes.firstIndex(of: cls) ?? -1
-                guard perClass[key, default: 0] < 2 else { continue }
-                let stem = (relative as NSString).deletingPathExtension
-                let candidates = ["png", "jpg", "jpeg", "PNG", "JPG", "JPEG"].map { "\(baselineFolder.root)/\(stem).\($0)" }
-                guard let originalPath = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }),
-                      let original = try? ImageCodec.decode(path: originalPath).image,
-                      let cloaked = try? ImageCodec.decode(path: path).image,
-                      original.width == cloaked.width, original.height == cloaked.height else { continue }
-                samples.append((original, cloaked))
-                perClass[key, default: 0] += 1
-            }
-        }
-        try writeFileAtomically(Array(VerificationReport.html(result, samples: samples).utf8), to: folder + "/report.html")
     }
 
     /// The `details` JSON of a verification row in the store (per-class accuracies follow from the confusion
