@@ -26,7 +26,7 @@ struct IDXTests {
         #expect(idx.dimensions == [2, 2, 3])
         #expect(idx.values == values)
         // An uncompressed file reads the same
-        FileManager.default.createFile(atPath: dir + "/raw", contents: Data(header + values))
+        #expect(FileManager.default.createFile(atPath: dir + "/raw", contents: Data(header + values)))
         #expect(try IDXArray(contentsOf: dir + "/raw") == idx)
     }
 

@@ -44,7 +44,7 @@ struct NPYAndLoaderTests {
         let grey = RGBImage(width: 4, height: 2, gray: [0, 51, 102, 153, 204, 255, 0, 0])
         try ImageCodec.write(grey, to: "\(dir)/a/1.png", as: .png)
         try ImageCodec.write(RGBImage(width: 8, height: 4, gray: [UInt8](repeating: 255, count: 32)), to: "\(dir)/b/2.png", as: .png)
-        FileManager.default.createFile(atPath: "\(dir)/b/bad.png", contents: Data("nope".utf8))
+        #expect(FileManager.default.createFile(atPath: "\(dir)/b/bad.png", contents: Data("nope".utf8)))
         let folder = try ImageFolder(root: dir)
         let loaded = folder.load()
         #expect(loaded.count == 2 && loaded.channels == 1 && loaded.width == 4 && loaded.height == 2)

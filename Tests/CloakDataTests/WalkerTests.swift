@@ -3,7 +3,7 @@ import Testing
 @testable import CloakData
 
 private func touch(_ path: String) {
-    FileManager.default.createFile(atPath: path, contents: Data([0x89, 0x50]))
+    precondition(FileManager.default.createFile(atPath: path, contents: Data([0x89, 0x50])), "cannot create \(path)")
 }
 
 @Suite("Walking folders and ImageFolder")
