@@ -80,6 +80,11 @@ extension Cloak {
         @Flag(name: .long, help: "Start from uniform random noise in [-epsilon, epsilon] instead of zero.")
         var randomStart = false
 
+        @Option(name: .long, help: ArgumentHelp(
+            "Apply the class-wise noise of an earlier output folder (its noise.npy) instead of making new noise.",
+            valueName: "folder"))
+        var noiseFrom: String?
+
         @Flag(name: .long, help: "No progress on standard error.")
         var quiet = false
 
@@ -113,10 +118,22 @@ extension Cloak {
         func validate() throws {
             do { _ = try settings() } catch let error as UnlearnableError { throw ValidationError(error.localizedDescription) }
             if subset != nil && mode == .sample { throw ValidationError("--subset applies to class-wise noise only") }
+            if noiseFrom != nil && mode == .sample {
+                throw ValidationError("--noise-from applies class-wise noise; sample-wise noise belongs to the images it was made for")
+            }
+            if noiseFrom != nil && size != nil { throw ValidationError("--noise-from works at the noise's own size; drop --size") }
             if let n = limitPerClass, n < 1 { throw ValidationError("--limit-per-class must be at least 1") }
         }
 
         func run() throws {
+            if let noiseFrom {
+                let applied = try NoiseApplicationJob(inputFolder: trainFolder, outputFolder: out, noiseFolder: noiseFrom,
+                                                      limitPerClass: limitPerClass, quiet: quiet)
+                    .run(store: storeOptions.open(), arguments: processArguments)
+                print(UnlearnableReport.text(applied))
+                if applied.failures > 0 { throw ExitCode(1) }
+                return
+            }
             let summary = try UnlearnableJob(trainFolder: trainFolder, outputFolder: out, settings: settings(),
                                              limitPerClass: limitPerClass, quiet: quiet)
                 .run(store: storeOptions.open(), arguments: processArguments)

@@ -110,6 +110,46 @@ struct UnlearnableCLITests {
         #expect(runs.map { $0["filesFailed"] as? Int } == [1, 1, 0])
     }
 
+    @Test func classWiseNoiseMadeEarlierIsAppliedToMoreImagesOfTheSameClasses() throws {
+        let dir = try makeWorkFolder()
+        #expect(try CLI.run(["datasets", "import", "fashion-mnist", "--limit-per-class", "4", "--out", "fm", "--quiet"], in: dir).status == 0)
+        let fm = FileManager.default
+        let made = try CLI.run(["unlearnable", "fm/train", "--out", "first", "--limit-per-class", "2", "--batch-size", "10",
+                                "--train-steps", "2", "--max-rounds", "2", "--stop-error", "0.9", "--quiet"], in: dir)
+        #expect(made.status == 0, "\(made.stderr)")
+
+        // All 4 images per class, two classes left out: the same patterns as before
+        try fm.removeItem(atPath: dir + "/fm/train/Bag")
+        try fm.removeItem(atPath: dir + "/fm/train/Coat")
+        let applied = try CLI.run(["unlearnable", "fm/train", "--out", "more", "--noise-from", "first", "--quiet"], in: dir)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(applied.stdout.contains("Applied the class-wise noise of \(dir)/first (eps 8/255, 28x28x1) to 32 images"))
+        #expect(fm.contents(atPath: dir + "/more/noise.npy") == fm.contents(atPath: dir + "/first/noise.npy"))
+        let before = try ImageFolder(root: dir + "/first")
+        #expect(before.samples.count == 20)
+        for (path, _) in before.samples where !path.contains("/Bag/") && !path.contains("/Coat/") {
+            let relative = String(path.dropFirst((dir + "/first/").count))
+            #expect(fm.contents(atPath: path) == fm.contents(atPath: dir + "/more/" + relative), "\(relative): the same output as before")
+        }
+        for (path, _) in try ImageFolder(root: dir + "/fm/train").samples {
+            let relative = String(path.dropFirst((dir + "/fm/train/").count))
+            let original = try ImageCodec.decode(path: path).image
+            #expect(ImageMetrics.linf(original, try ImageCodec.decode(path: dir + "/more/" + relative).image) <= 8)
+        }
+        let runs = try JSONSerialization.jsonObject(with: Data(try CLI.run(["history", "--json"], in: dir).stdout.utf8))
+            as! [[String: Any]]
+        #expect(runs.first?["filesOK"] as? Int == 32)
+
+        // A class the noise has no pattern for, and sample-wise noise, are refused with the reason
+        try fm.createDirectory(atPath: dir + "/fm/train/Umbrella", withIntermediateDirectories: true)
+        try fm.copyItem(atPath: dir + "/first/Dress/" + (try fm.contentsOfDirectory(atPath: dir + "/first/Dress").sorted()[0]),
+                        toPath: dir + "/fm/train/Umbrella/1.png")
+        let unknown = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--noise-from", "first"], in: dir)
+        #expect(unknown.status != 0 && unknown.stderr.contains("Umbrella: no noise pattern for this class"), "\(unknown.stderr)")
+        let sample = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--noise-from", "first", "--mode", "sample"], in: dir)
+        #expect(sample.status != 0 && sample.stderr.contains("--noise-from applies class-wise noise"))
+    }
+
     @Test func badSettingsAreRefusedBeforeAnyWork() throws {
         let dir = try makeWorkFolder()
         let result = try CLI.run(["unlearnable", "nowhere", "--out", "x", "--epsilon", "0"], in: dir)

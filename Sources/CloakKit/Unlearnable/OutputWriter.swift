@@ -93,7 +93,7 @@ struct OutputWriter {
                 result.failures += 1
                 let message = error.localizedDescription
                 run.recordFailure(path: path, reason: message.hasPrefix(path) ? message : "\(path): \(message)")
-                if !quiet { StandardError.print("error: \(message)") }
+                StandardError.print("error: \(message)")   // also under --quiet: only progress is silenced
             }
             if batch.count >= 1000 {
                 try store.recordOutputs(runID: run.id, batch)

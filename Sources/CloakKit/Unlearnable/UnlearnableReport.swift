@@ -14,11 +14,25 @@ public enum UnlearnableReport {
         out += s.resumed ? " (resumed)" : ""
         out += ".\n"
         out += "Wrote \(ProgressReporter.grouped(s.written)) cloaked images to \(s.outputFolder) "
-        out += String(format: "(L-inf <= %d/255, mean PSNR %.1f dB, mean SSIM %.4f)", s.maxLinf, s.meanPSNR, s.meanSSIM)
-        if s.failures > 0 { out += "; \(s.failures) file(s) failed (see cloak history / cloak show)" }
+        out += measured(maxLinf: s.maxLinf, meanPSNR: s.meanPSNR, meanSSIM: s.meanSSIM, failures: s.failures)
         out += ".\nNoise: \(s.outputFolder)/noise.npy (see noise.json). Run \(s.runID), "
         out += "\(ProgressReporter.duration(s.seconds)) in all. Check it: cloak verify \(s.outputFolder) --test <clean test folder>"
         return out
+    }
+
+    public static func text(_ s: NoiseApplicationJob.Summary) -> String {
+        var out = "Applied the class-wise noise of \(s.noiseFolder) (eps \(fmt(s.epsilon))/255, \(s.width)x\(s.height)x\(s.channels)) "
+        out += "to \(ProgressReporter.grouped(s.written)) images in \(s.outputFolder) "
+        out += measured(maxLinf: s.maxLinf, meanPSNR: s.meanPSNR, meanSSIM: s.meanSSIM, failures: s.failures)
+        out += ".\nNoise: \(s.outputFolder)/noise.npy (a copy). Run \(s.runID), \(ProgressReporter.duration(s.seconds)) in all. "
+        out += "Check it: cloak verify \(s.outputFolder) --test <clean test folder>"
+        return out
+    }
+
+    /// "(L-inf <= 8/255, mean PSNR 34.7 dB, mean SSIM 0.9495)", and the failed files' count.
+    static func measured(maxLinf: Int, meanPSNR: Double, meanSSIM: Double, failures: Int) -> String {
+        String(format: "(L-inf <= %d/255, mean PSNR %.1f dB, mean SSIM %.4f)", maxLinf, meanPSNR, meanSSIM)
+            + (failures > 0 ? "; \(failures) file(s) failed (see cloak history / cloak show)" : "")
     }
 
     static func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }

@@ -1,0 +1,153 @@
+import CloakData
+import CloakImage
+import CloakNN
+import CloakStore
+import Foundation
+
+/// `cloak unlearnable <folder> --out <folder> --noise-from <earlier output>`: the class-wise noise made by an
+/// earlier run, applied to more images of the same classes.
+///
+/// Class-wise noise protects a data set only when every image carries it (5% of the images left clean undo
+/// it, measured in the README), so images added to a published set later must get the same class patterns:
+/// new patterns would be a second shortcut, and clean images the real features. The noise is read from
+/// `noise.npy` and `noise.json` of the earlier output (classes matched by name), resized to each image's
+/// own size, added and the sum clamped, exactly as when it was made; the output folder gets copies of both
+/// files. A re-run rewrites nothing that is already right.
+public struct NoiseApplicationJob: Sendable {
+    public var inputFolder: String
+    public var outputFolder: String
+    /// The earlier `cloak unlearnable` output holding `noise.npy` and `noise.json`.
+    public var noiseFolder: String
+    public var limitPerClass: Int?
+    public var quiet: Bool
+
+    public init(inputFolder: String, outputFolder: String, noiseFolder: String, limitPerClass: Int? = nil, quiet: Bool = false) {
+        self.inputFolder = inputFolder
+        self.outputFolder = outputFolder
+        self.noiseFolder = noiseFolder
+        self.limitPerClass = limitPerClass
+        self.quiet = quiet
+    }
+
+    /// What the job did.
+    public struct Summary: Codable, Sendable {
+        public var runID: Int64
+        public var noiseFolder: String
+        public var epsilon: Double
+        public var width: Int
+        public var height: Int
+        public var channels: Int
+        public var images: Int
+        public var written: Int
+        public var failures: Int
+        public var maxLinf: Int
+        public var meanPSNR: Double
+        public var meanSSIM: Double
+        public var outputFolder: String
+        public var seconds: Double
+    }
+
+    public func run(store: ProvenanceStore, arguments: [String]) throws -> Summary {
+        let began = monotonicSeconds()
+        let root = FileRecords.absolute(inputFolder), output = FileRecords.absolute(outputFolder)
+        let source = FileRecords.absolute(noiseFolder)
+        guard output != root, !output.hasPrefix(root + "/") else {
+            throw UnlearnableError.invalidSettings("--out must not be inside the input folder \(root)")
+        }
+        guard output != source else { throw UnlearnableError.invalidSettings("--out must not be the --noise-from folder") }
+        let (layout, patterns, noiseHash) = try Self.readNoise(in: source)
+        let folder = try ImageFolder(root: root)
+        var patternOfClass: [Int] = []
+        for name in folder.classes {
+            guard let p = layout.classes.firstIndex(of: name) else {
+                throw UnlearnableError.invalidSettings("\(root)/\(name): no noise pattern for this class in \(source)/noise.json "
+                                                       + "(it has \(layout.classes.joined(separator: ", ")))")
+            }
+            patternOfClass.append(p)
+        }
+        let (c, h, w) = (layout.shape[1], layout.shape[2], layout.shape[3])
+        let indices = folder.indices(limitPerClass: limitPerClass)
+        let loadProgress = ProgressReporter("load", total: indices.count, unit: "images", quiet: quiet)
+        var loaded = folder.load(size: (w, h), channels: c, indices: indices) { _ in loadProgress.advance() }
+        loadProgress.finish()
+        loaded.labels = loaded.labels.map { patternOfClass[$0] }   // the noise's class numbering from here on
+        loaded.classes = layout.classes
+
+        let parameters = JSON.string(Parameters(inputFolder: root, outputFolder: output, noiseFolder: source,
+                                                noiseSHA256: noiseHash, limitPerClass: limitPerClass))
+        let run = try RecordedRun(store: store, start: RunStart(
+            command: "unlearnable", arguments: arguments, toolVersion: CloakVersion.current, seed: nil,
+            parameters: parameters, resumeKey: "unlearnable-apply " + FileDigest.sha256(Array(parameters.utf8))))
+        return try run.run { run in
+            for failure in loaded.failures {
+                run.recordFailure(path: failure.path, reason: failure.message)
+                StandardError.print("error: \(failure.message)")   // also under --quiet: only progress is silenced
+            }
+            var settings = UnlearnableSettings(mode: .class)
+            settings.epsilon = layout.epsilon
+            let writer = OutputWriter(run: run, store: store, root: root, output: output, loaded: loaded, noise: patterns,
+                                      settings: settings, quiet: quiet)
+            let written = try writer.writeAll()
+            for name in ["noise.npy", "noise.json"] {
+                let bytes = try ImageCodec.readBytes(path: "\(source)/\(name)")
+                try writeFileAtomically(bytes, to: "\(output)/\(name)", createParentDirectories: true)
+            }
+            try store.recordRunInput(runID: run.id, file: FileRecords.record(
+                bytes: try ImageCodec.readBytes(path: "\(source)/noise.npy"), path: "\(source)/noise.npy",
+                width: nil, height: nil, format: "npy"), role: "noise")
+            let summary = Summary(
+                runID: run.id, noiseFolder: source, epsilon: layout.epsilon, width: w, height: h, channels: c,
+                images: loaded.count, written: written.written, failures: loaded.failures.count + written.failures,
+                maxLinf: written.maxLinf, meanPSNR: written.meanPSNR, meanSSIM: written.meanSSIM, outputFolder: output,
+                seconds: monotonicSeconds() - began)
+            try writeFileAtomically(Array((try JSON.pretty(summary) + "\n").utf8), to: "\(output)/unlearnable.json")
+            try run.finish(.done)
+            return summary
+        }
+    }
+
+    /// The layout, the patterns (HWC, pattern after pattern, as ``OutputWriter`` takes them) and the SHA-256 of
+    /// `noise.npy` in `folder`.
+    static func readNoise(in folder: String) throws -> (layout: OutputWriter.NoiseLayout, patterns: [Float], sha256: String) {
+        let jsonPath = "\(folder)/noise.json", npyPath = "\(folder)/noise.npy"
+        guard let json = FileManager.default.contents(atPath: jsonPath),
+              let layout = try? JSONDecoder().decode(OutputWriter.NoiseLayout.self, from: json) else {
+            throw UnlearnableError.invalidSettings("\(jsonPath): missing or unreadable; --noise-from takes a folder made by "
+                                                   + "cloak unlearnable")
+        }
+        guard layout.mode == "class" else {
+            throw UnlearnableError.invalidSettings("\(jsonPath): the noise is \(layout.mode)-wise, one pattern per image it was "
+                                                   + "made for; only class-wise noise applies to other images")
+        }
+        let bytes = try ImageCodec.readBytes(path: npyPath)
+        let array = try NPYFile.decode(bytes, path: npyPath)
+        guard layout.shape.count == 4, array.shape == layout.shape, layout.shape[0] == layout.classes.count,
+              [1, 3].contains(layout.shape[1]) else {
+            throw UnlearnableError.invalidSettings("\(npyPath): shape \(array.shape) does not match noise.json "
+                                                   + "(\(layout.shape), \(layout.classes.count) classes)")
+        }
+        let limit = Float(layout.epsilon / 255) * 1.0001
+        guard array.values.allSatisfy({ abs($0) <= limit }) else {
+            throw UnlearnableError.invalidSettings("\(npyPath): values beyond epsilon \(layout.epsilon)/255")
+        }
+        let (p, c, h, w) = (layout.shape[0], layout.shape[1], layout.shape[2], layout.shape[3])
+        let size = c * h * w
+        var hwc = [Float](repeating: 0, count: array.values.count)
+        for k in 0..<p {
+            for ch in 0..<c {
+                for y in 0..<h {
+                    for x in 0..<w { hwc[k * size + (y * w + x) * c + ch] = array.values[k * size + ch * h * w + y * w + x] }
+                }
+            }
+        }
+        return (layout, hwc, FileDigest.sha256(bytes))
+    }
+
+    struct Parameters: Codable {
+        var inputFolder: String
+        var outputFolder: String
+        var noiseFolder: String
+        var noiseSHA256: String
+        var limitPerClass: Int?
+    }
+}
