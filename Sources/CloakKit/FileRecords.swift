@@ -18,6 +18,13 @@ enum FileRecords {
                           width: width, height: height, format: format)
     }
 
+    /// `path` relative to `root` (a folder it lies under) without its extension: how an image and its clean
+    /// original or cloaked copy in a mirrored tree are paired ("Bag/00023.png" and "Bag/00023.jpg" pair).
+    static func relativeStem(of path: String, under root: String) -> String {
+        let relative = path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
+        return (relative as NSString).deletingPathExtension
+    }
+
     /// `path` made absolute against the working directory (see ``absolutePath(_:relativeTo:)``).
     static func absolute(_ path: String) -> String { absolutePath(path) }
 }

@@ -1,3 +1,4 @@
+import CloakData
 import CloakStore
 import Dispatch
 import Foundation
@@ -36,6 +37,15 @@ public final class RecordedRun: Sendable {
             try store.recordFailure(runID: id, path: path, reason: reason)
         } catch {
             StandardError.print("warning: could not record the failure of \(path) in the store: \(error.localizedDescription)")
+        }
+    }
+
+    /// Records the input files a job could not read and reports each on standard error with its path and
+    /// reason (also under `--quiet`, which silences only progress); the batch goes on without them.
+    public func recordUnreadable(_ failures: [WalkProblem]) {
+        for failure in failures {
+            recordFailure(path: failure.path, reason: failure.message)
+            StandardError.print("error: \(failure.message)")
         }
     }
 

@@ -55,7 +55,8 @@ public struct NoiseApplicationJob: Sendable {
             throw UnlearnableError.invalidSettings("--out must not be inside the input folder \(root)")
         }
         guard output != source else { throw UnlearnableError.invalidSettings("--out must not be the --noise-from folder") }
-        let (layout, patterns, noiseHash) = try Self.readNoise(in: source)
+        let (layout, patterns, npy) = try Self.readNoise(in: source)
+        let noiseFile = FileRecords.record(bytes: npy, path: "\(source)/noise.npy", width: nil, height: nil, format: "npy")
         let folder = try ImageFolder(root: root)
         var patternOfClass: [Int] = []
         for name in folder.classes {
@@ -74,27 +75,20 @@ public struct NoiseApplicationJob: Sendable {
         loaded.classes = layout.classes
 
         let parameters = JSON.string(Parameters(inputFolder: root, outputFolder: output, noiseFolder: source,
-                                                noiseSHA256: noiseHash, limitPerClass: limitPerClass))
+                                                noiseSHA256: noiseFile.sha256, limitPerClass: limitPerClass))
         let run = try RecordedRun(store: store, start: RunStart(
             command: "unlearnable", arguments: arguments, toolVersion: CloakVersion.current, seed: nil,
             parameters: parameters, resumeKey: "unlearnable-apply " + FileDigest.sha256(Array(parameters.utf8))))
         return try run.run { run in
-            for failure in loaded.failures {
-                run.recordFailure(path: failure.path, reason: failure.message)
-                StandardError.print("error: \(failure.message)")   // also under --quiet: only progress is silenced
-            }
+            run.recordUnreadable(loaded.failures)
             var settings = UnlearnableSettings(mode: .class)
             settings.epsilon = layout.epsilon
             let writer = OutputWriter(run: run, store: store, root: root, output: output, loaded: loaded, noise: patterns,
                                       settings: settings, quiet: quiet)
             let written = try writer.writeAll()
-            for name in ["noise.npy", "noise.json"] {
-                let bytes = try ImageCodec.readBytes(path: "\(source)/\(name)")
-                try writeFileAtomically(bytes, to: "\(output)/\(name)", createParentDirectories: true)
-            }
-            try store.recordRunInput(runID: run.id, file: FileRecords.record(
-                bytes: try ImageCodec.readBytes(path: "\(source)/noise.npy"), path: "\(source)/noise.npy",
-                width: nil, height: nil, format: "npy"), role: "noise")
+            try writeFileAtomically(npy, to: "\(output)/noise.npy", createParentDirectories: true)
+            try writeFileAtomically(try ImageCodec.readBytes(path: "\(source)/noise.json"), to: "\(output)/noise.json")
+            try store.recordRunInput(runID: run.id, file: noiseFile, role: "noise")
             let summary = Summary(
                 runID: run.id, noiseFolder: source, epsilon: layout.epsilon, width: w, height: h, channels: c,
                 images: loaded.count, written: written.written, failures: loaded.failures.count + written.failures,
@@ -106,9 +100,9 @@ public struct NoiseApplicationJob: Sendable {
         }
     }
 
-    /// The layout, the patterns (HWC, pattern after pattern, as ``OutputWriter`` takes them) and the SHA-256 of
+    /// The layout, the patterns (HWC, pattern after pattern, as ``OutputWriter`` takes them) and the bytes of
     /// `noise.npy` in `folder`.
-    static func readNoise(in folder: String) throws -> (layout: OutputWriter.NoiseLayout, patterns: [Float], sha256: String) {
+    static func readNoise(in folder: String) throws -> (layout: OutputWriter.NoiseLayout, patterns: [Float], npy: [UInt8]) {
         let jsonPath = "\(folder)/noise.json", npyPath = "\(folder)/noise.npy"
         guard let json = FileManager.default.contents(atPath: jsonPath),
               let layout = try? JSONDecoder().decode(OutputWriter.NoiseLayout.self, from: json) else {
@@ -130,17 +124,9 @@ public struct NoiseApplicationJob: Sendable {
         guard array.values.allSatisfy({ abs($0) <= limit }) else {
             throw UnlearnableError.invalidSettings("\(npyPath): values beyond epsilon \(layout.epsilon)/255")
         }
-        let (p, c, h, w) = (layout.shape[0], layout.shape[1], layout.shape[2], layout.shape[3])
-        let size = c * h * w
-        var hwc = [Float](repeating: 0, count: array.values.count)
-        for k in 0..<p {
-            for ch in 0..<c {
-                for y in 0..<h {
-                    for x in 0..<w { hwc[k * size + (y * w + x) * c + ch] = array.values[k * size + ch * h * w + y * w + x] }
-                }
-            }
-        }
-        return (layout, hwc, FileDigest.sha256(bytes))
+        let hwc = OutputWriter.NoiseLayout.transposed(array.values, patterns: layout.shape[0], channels: layout.shape[1],
+                                                      height: layout.shape[2], width: layout.shape[3], toNCHW: false)
+        return (layout, hwc, bytes)
     }
 
     struct Parameters: Codable {

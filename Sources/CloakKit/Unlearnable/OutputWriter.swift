@@ -117,18 +117,9 @@ struct OutputWriter {
 
     /// `noise.npy` (NCHW) and `noise.json`.
     func writeNoise(classes: [String]) throws {
-        let c = loaded.channels, h = loaded.height, w = loaded.width, size = w * h * c
-        let patterns = noise.count / size
-        var nchw = [Float](repeating: 0, count: noise.count)
-        for p in 0..<patterns {
-            for y in 0..<h {
-                for x in 0..<w {
-                    for ch in 0..<c {
-                        nchw[p * size + ch * h * w + y * w + x] = noise[p * size + (y * w + x) * c + ch]
-                    }
-                }
-            }
-        }
+        let c = loaded.channels, h = loaded.height, w = loaded.width
+        let patterns = noise.count / (w * h * c)
+        let nchw = NoiseLayout.transposed(noise, patterns: patterns, channels: c, height: h, width: w, toNCHW: true)
         try writeFileAtomically(NPYFile.encode(nchw, shape: [patterns, c, h, w]), to: "\(output)/noise.npy")
         let layout = NoiseLayout(
             mode: settings.mode.rawValue, epsilon: settings.epsilon, shape: [patterns, c, h, w],
@@ -145,5 +136,23 @@ struct OutputWriter {
         var layout: String
         var classes: [String]
         var files: [String]?
+
+        /// `values` (`patterns` patterns of `channels x height x width`) from HWC to NCHW order, or back.
+        static func transposed(_ values: [Float], patterns: Int, channels c: Int, height h: Int, width w: Int,
+                               toNCHW: Bool) -> [Float] {
+            let size = c * h * w
+            var out = [Float](repeating: 0, count: values.count)
+            for p in 0..<patterns {
+                for y in 0..<h {
+                    for x in 0..<w {
+                        for ch in 0..<c {
+                            let hwc = p * size + (y * w + x) * c + ch, nchw = p * size + ch * h * w + y * w + x
+                            if toNCHW { out[nchw] = values[hwc] } else { out[hwc] = values[nchw] }
+                        }
+                    }
+                }
+            }
+            return out
+        }
     }
 }

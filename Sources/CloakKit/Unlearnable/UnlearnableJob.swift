@@ -118,10 +118,7 @@ public struct UnlearnableJob: Sendable {
             seed: Int64(bitPattern: settings.seed), parameters: JSON.string(parameters), resumeKey: "unlearnable " + jobKey))
 
         return try run.run { run in
-            for failure in loaded.failures {
-                run.recordFailure(path: failure.path, reason: failure.message)
-                StandardError.print("error: \(failure.message)")   // also under --quiet: only progress is silenced
-            }
+            run.recordUnreadable(loaded.failures)
             // Surrogate, optimiser and noise: fresh, or restored from the last completed round.
             let model = SurrogateModels.make(settings.model, inputChannels: loaded.channels, classCount: classCount,
                                              seed: settings.seed)

@@ -59,12 +59,7 @@ struct UnlearnableState: Codable {
         let entries = try SavedMomentum.write(generator.optimizer, to: "\(dir)/momentum-\(r).npy")
         let state = UnlearnableState(jobKey: jobKey, round: r, history: history, momentum: entries, finished: finished)
         try writeFileAtomically(Array(try JSON.pretty(state).utf8), to: "\(dir)/state.json")
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
-            for prefix in ["noise-", "surrogate-", "momentum-"] where name.hasPrefix(prefix) {
-                let stem = name.dropFirst(prefix.count).split(separator: ".").first.flatMap { Int($0) }
-                if let stem, stem != r { try? FileManager.default.removeItem(atPath: "\(dir)/\(name)") }
-            }
-        }
+        removeEarlierSaves(in: dir, prefixes: ["noise-", "surrogate-", "momentum-"], keeping: r)
         return state
     }
 

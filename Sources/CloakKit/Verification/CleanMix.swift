@@ -20,13 +20,10 @@ enum CleanMix {
         precondition(fraction > 0 && fraction < 1, "the clean fraction must be in (0, 1), got \(fraction)")
         precondition(protected.width == clean.width && protected.height == clean.height && protected.channels == clean.channels,
                      "protected and clean images must be loaded at the same size")
-        func stem(_ path: String, under root: String) -> String {
-            (String(path.dropFirst(root.count + 1)) as NSString).deletingPathExtension
-        }
         var cleanIndex: [String: Int] = [:]
-        for (j, path) in clean.paths.enumerated() { cleanIndex[stem(path, under: cleanRoot)] = j }
+        for (j, path) in clean.paths.enumerated() { cleanIndex[FileRecords.relativeStem(of: path, under: cleanRoot)] = j }
         let paired = protected.paths.indices.compactMap { i in
-            cleanIndex[stem(protected.paths[i], under: protectedRoot)].map { (i, $0) }
+            cleanIndex[FileRecords.relativeStem(of: protected.paths[i], under: protectedRoot)].map { (i, $0) }
         }
         let needed = Int((fraction * Double(protected.count)).rounded())
         guard paired.count >= needed else {

@@ -16,11 +16,10 @@ extension Verifier {
             var perClass = [Int: Int]()
             for path in protected.paths {
                 guard samples.count < 12 else { break }
-                let relative = String(path.dropFirst(FileRecords.absolute(trainFolder).count + 1))
-                let cls = relative.split(separator: "/").first.map(String.init) ?? ""
+                let stem = FileRecords.relativeStem(of: path, under: FileRecords.absolute(trainFolder))
+                let cls = stem.split(separator: "/").first.map(String.init) ?? ""
                 let key = protected.classes.firstIndex(of: cls) ?? -1
                 guard perClass[key, default: 0] < 2 else { continue }
-                let stem = (relative as NSString).deletingPathExtension
                 let candidates = ["png", "jpg", "jpeg", "PNG", "JPG", "JPEG"].map { "\(baselineFolder.root)/\(stem).\($0)" }
                 guard let originalPath = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }),
                       let original = try? ImageCodec.decode(path: originalPath).image,

@@ -94,10 +94,7 @@ public struct Verifier: Sendable {
                 b.load(size: size, channels: channels, indices: b.indices(limitPerClass: settings.limitPerClass))
             }
             let failures = protectedImages.failures + testImages.failures + (baselineImages?.failures ?? [])
-            for failure in failures {
-                run.recordFailure(path: failure.path, reason: failure.message)
-                StandardError.print("error: \(failure.message)")   // also under --quiet: only progress is silenced
-            }
+            run.recordUnreadable(failures)
             let testData = Self.labelled(testImages)
             var trainHash = Self.datasetHash(protectedImages)
             let testHash = Self.datasetHash(testImages), baselineHash = baselineImages.map(Self.datasetHash)

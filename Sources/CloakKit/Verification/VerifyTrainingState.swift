@@ -49,11 +49,6 @@ struct VerifyTrainingState: Codable {
         var state = self
         state.momentum = try SavedMomentum.write(optimizer, to: "\(folder)/momentum-\(epochs).npy")
         try writeFileAtomically(Array(try JSON.pretty(state).utf8), to: "\(folder)/state.json")
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-            for prefix in ["model-", "momentum-"] where name.hasPrefix(prefix) {
-                let stem = name.dropFirst(prefix.count).split(separator: ".").first.flatMap { Int($0) }
-                if let stem, stem != epochs { try? FileManager.default.removeItem(atPath: "\(folder)/\(name)") }
-            }
-        }
+        removeEarlierSaves(in: folder, prefixes: ["model-", "momentum-"], keeping: epochs)
     }
 }

@@ -48,3 +48,14 @@ enum SavedMomentum {
         optimizer.momentumBuffers = buffers
     }
 }
+
+/// Removes the files `<prefix><n>.<ext>` in `folder` for every `n` other than `kept`: once a resumable job's
+/// state names its newest save, the earlier ones are of no use.
+func removeEarlierSaves(in folder: String, prefixes: [String], keeping kept: Int) {
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+        for prefix in prefixes where name.hasPrefix(prefix) {
+            let number = name.dropFirst(prefix.count).split(separator: ".").first.flatMap { Int($0) }
+            if let number, number != kept { try? FileManager.default.removeItem(atPath: "\(folder)/\(name)") }
+        }
+    }
+}
