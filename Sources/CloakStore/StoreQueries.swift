@@ -118,6 +118,19 @@ extension ProvenanceStore {
         }
     }
 
+    /// Verifications, from any run, of models of `model` trained for `epochs` epochs under `countermeasure`
+    /// on the data set with hash `trainDatasetSHA256` and tested on the one with hash `testDatasetSHA256`;
+    /// newest first.
+    public func verifications(trainDatasetSHA256: String, testDatasetSHA256: String, model: String, epochs: Int,
+                              countermeasure: String) throws -> [VerificationRecord] {
+        try read { db in
+            try VerificationRecord.filter(sql: """
+                trainDatasetSHA256 = ? AND testDatasetSHA256 = ? AND model = ? AND epochs = ? AND countermeasure = ?
+                """, arguments: [trainDatasetSHA256, testDatasetSHA256, model, epochs, countermeasure])
+                .order(sql: "id DESC").fetchAll(db)
+        }
+    }
+
     /// Everything the store knows about a file's content, found by its SHA-256 (so it works after the
     /// file was moved or renamed).
     public func provenance(sha256: String) throws -> FileProvenance {

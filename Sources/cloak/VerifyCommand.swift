@@ -26,7 +26,9 @@ extension Cloak.Verify {
                 reports/verify-<run>) and prints the summary. A protection is reported as holding only when \
                 no listed countermeasure breaks it. After an interruption, the same command resumes: the \
                 models already trained are kept (while their data is unchanged) and the one in training \
-                continues from its last epoch. An image that cannot be \
+                continues from its last epoch. A model an earlier run trained on the same data with the same \
+                settings (typically the clean baseline) is reused from the store instead of trained again, \
+                since training is deterministic; --retrain trains it again. An image that cannot be \
                 read is reported with its path and reason and left out; the exit status is then 1. `cloak verify <folder> ...` is short for \
                 `cloak verify dataset <folder> ...`.
                 """
@@ -77,6 +79,9 @@ extension Cloak.Verify {
         @Option(name: .long, help: ArgumentHelp("Folder for report.json, report.md and report.html.", valueName: "folder"))
         var report: String?
 
+        @Flag(name: .long, help: "Train every model, even one an earlier run trained on the same data with the same settings.")
+        var retrain = false
+
         @Flag(name: .long, help: "No progress on standard error.")
         var quiet = false
 
@@ -119,9 +124,10 @@ extension Cloak.Verify {
             settings.adversarialSteps = adversarialSteps
             settings.checksPerEpoch = checksPerEpoch
             settings.cleanFraction = cleanFraction
-            let outcome = try Verifier(trainFolder: trainFolder, testFolder: test, baselineFolder: baseline,
-                                       reportFolder: report, settings: settings, quiet: quiet)
-                .run(store: storeOptions.open(), arguments: processArguments)
+            var verifier = Verifier(trainFolder: trainFolder, testFolder: test, baselineFolder: baseline,
+                                    reportFolder: report, settings: settings, quiet: quiet)
+            verifier.reusesTrainedModels = !retrain
+            let outcome = try verifier.run(store: storeOptions.open(), arguments: processArguments)
             print(VerificationReport.markdown(outcome.result))
             print("Report: \(outcome.reportFolder)/report.html")
             if !(outcome.result.unreadableFiles ?? []).isEmpty { throw ExitCode(1) }

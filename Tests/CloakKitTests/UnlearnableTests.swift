@@ -337,15 +337,21 @@ struct UnlearnableTests {
     }
 }
 
+/// A quiet verification of tiny folders: 2 epochs, batch 8.
+func tinyVerifier(_ train: String, test: String, baseline: String, report: String,
+                  countermeasures: [Countermeasure]) -> Verifier {
+    var settings = VerifySettings()
+    settings.epochs = 2
+    settings.batchSize = 8
+    settings.countermeasures = countermeasures
+    return Verifier(trainFolder: train, testFolder: test, baselineFolder: baseline, reportFolder: report,
+                    settings: settings, quiet: true)
+}
+
 @Suite("cloak verify resumes")
 struct VerifyResumeTests {
     func verifier(_ train: String, test: String, baseline: String, report: String) -> Verifier {
-        var settings = VerifySettings()
-        settings.epochs = 2
-        settings.batchSize = 8
-        settings.countermeasures = [.none, .jpeg10]
-        return Verifier(trainFolder: train, testFolder: test, baselineFolder: baseline, reportFolder: report,
-                        settings: settings, quiet: true)
+        tinyVerifier(train, test: test, baseline: baseline, report: report, countermeasures: [.none, .jpeg10])
     }
 
     @Test func interruptedVerificationKeepsTheModelsItTrainedAndRunsOnlyTheRest() throws {

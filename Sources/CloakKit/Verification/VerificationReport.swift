@@ -10,6 +10,7 @@ public enum VerificationReport {
         out += "training images, tested on \(r.testCount) clean images of `\(r.testDataset)` "
         out += "(\(r.classes.count) classes, chance \(pct(r.chance))).\n\n"
         if let note = partialProtectionNote(r) { out += note + "\n\n" }
+        if let note = reuseNote(r) { out += note + "\n\n" }
         if let unreadable = r.unreadableFiles, !unreadable.isEmpty {
             out += "\(unreadable.count) input file(s) could not be read and were left out:\n"
             for message in unreadable.prefix(10) { out += "- \(message)\n" }
@@ -135,7 +136,9 @@ public enum VerificationReport {
     public static func html(_ r: VerificationResult, samples: [(original: RGBImage, protected: RGBImage)]) -> String {
         var body = "<h1>Cloak verification</h1>\n"
         body += "<p>" + escape(markdownInline(r)) + "</p>\n"
-        if let note = partialProtectionNote(r) { body += "<p>" + escape(note).replacingOccurrences(of: "`", with: "") + "</p>\n" }
+        for note in [partialProtectionNote(r), reuseNote(r)].compactMap({ $0 }) {
+            body += "<p>" + escape(note).replacingOccurrences(of: "`", with: "") + "</p>\n"
+        }
         if let unreadable = r.unreadableFiles, !unreadable.isEmpty {
             body += "<p>\(unreadable.count) input file(s) could not be read and were left out:</p>\n<ul>"
                 + unreadable.map { "<li>" + escape($0) + "</li>" }.joined() + "</ul>\n"
@@ -255,6 +258,19 @@ public enum VerificationReport {
         guard let fraction = r.cleanFraction, fraction > 0 else { return nil }
         return "Partial protection: \(pct(fraction)) of the protected training images, chosen at random, were replaced by "
             + "their clean originals from `\(r.baselineDataset ?? "the baseline")` before training (`--clean-fraction`)."
+    }
+
+    /// Names the models reused from earlier runs rather than trained again.
+    static func reuseNote(_ r: VerificationResult) -> String? {
+        let reused = r.rows.flatMap { row in
+            [("protected", row.protected), ("clean baseline", row.baseline)].compactMap { label, curve in
+                curve?.reusedFromRun.map { "the \(label) model under `\(row.countermeasure)` (run \($0))" }
+            }
+        }
+        guard !reused.isEmpty else { return nil }
+        return "Reused, not trained again: " + reused.joined(separator: ", ") + ". An earlier run trained "
+            + (reused.count == 1 ? "it" : "them") + " on the same data with the same settings and tool version, "
+            + "and training is deterministic, so the curve is the one a new training would give (`--retrain` trains again)."
     }
 
     static func label(_ v: Verdict) -> String {

@@ -13,14 +13,19 @@ public struct TrainingCurve: Codable, Sendable, Equatable {
     /// Clean-test accuracy at every check, per epoch (`checkAccuracies[e]` ends with `accuracies[e]`), when
     /// the model was checked more than once per epoch (`cloak verify --checks-per-epoch`); else `nil`.
     public var checkAccuracies: [[Double]]?
+    /// The earlier run that trained this model, when this verification reused it instead of training it
+    /// again (same data, settings and tool version: training is deterministic, so the same curve); `nil`:
+    /// trained by this run.
+    public var reusedFromRun: Int64?
 
     public init(accuracies: [Double], trainingLosses: [Double], seconds: Double, finalConfusion: [[Int]]? = nil,
-                checkAccuracies: [[Double]]? = nil) {
+                checkAccuracies: [[Double]]? = nil, reusedFromRun: Int64? = nil) {
         self.accuracies = accuracies
         self.trainingLosses = trainingLosses
         self.seconds = seconds
         self.finalConfusion = finalConfusion
         self.checkAccuracies = checkAccuracies
+        self.reusedFromRun = reusedFromRun
     }
 
     public var final: Double { accuracies.last ?? 0 }

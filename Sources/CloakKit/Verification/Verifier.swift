@@ -43,6 +43,10 @@ public struct Verifier: Sendable {
     public var reportFolder: String?
     public var settings: VerifySettings
     public var quiet: Bool
+    /// Reuse a model an earlier run trained on the same data with the same settings and tool version
+    /// (found in the store; see ``TrainingIdentity``) instead of training it again; `cloak verify --retrain`
+    /// turns it off.
+    public var reusesTrainedModels = true
     /// Test hook: stop (as an interruption would) after this many models trained by this invocation.
     public var stopAfterTrainings: Int?
     /// Test hook: stop (as an interruption would) after this many epochs of the first model this invocation trains.
@@ -120,13 +124,32 @@ public struct Verifier: Sendable {
 
             /// One model's curve: kept from the interrupted run, or trained now and recorded at once.
             func curve(_ countermeasure: Countermeasure, isBaseline: Bool, images: LoadedImageFolder, dataset: String,
-                       hash: String) throws -> (curve: TrainingCurve, recordID: Int64) {
+                       hash: String) throws -> TrainedModel {
                 let label = isBaseline ? "baseline" : "protected"
+                let identity = TrainingIdentity(settings: settings, countermeasure: countermeasure, width: size.0, height: size.1,
+                                                channels: channels, trainHash: hash, testHash: testHash).key
                 if let record = kept.first(where: { $0.countermeasure == countermeasure.rawValue && $0.isBaseline == isBaseline }),
                    let curve = Self.curve(from: record) {
                     log("== \(countermeasure.rawValue): the \(label) model trained before the interruption is kept "
                         + String(format: "(final %.2f%%, best %.2f%%)", curve.final * 100, curve.best * 100))
-                    return (curve, record.id!)
+                    return TrainedModel(curve: curve, recordID: record.id!, identity: identity)
+                }
+                if reusesTrainedModels,
+                   let (earlier, curve) = try Self.trainedBefore(identity: identity, store: store, excludingRun: run.id,
+                                                                 model: settings.model.rawValue, epochs: settings.epochs,
+                                                                 countermeasure: countermeasure, trainHash: hash, testHash: testHash) {
+                    log("== \(countermeasure.rawValue): the \(label) model was trained by run \(curve.reusedFromRun!) on the same data "
+                        + String(format: "with the same settings: reused (final %.2f%%, best %.2f%%; --retrain trains it again)",
+                                 curve.final * 100, curve.best * 100))
+                    var copy = earlier
+                    copy.id = nil
+                    copy.runId = run.id
+                    copy.isBaseline = isBaseline
+                    copy.trainDataset = dataset
+                    copy.testDataset = test.root
+                    copy.details = JSON.string(VerificationDetails(curve: curve, verdict: nil, identity: identity))
+                    copy.createdAt = Date()
+                    return TrainedModel(curve: curve, recordID: try store.recordVerification(copy).id!, identity: identity)
                 }
                 log("== \(countermeasure.rawValue): training on " + (isBaseline ? "the clean baseline " : "") + dataset)
                 let stateFolder = VerifyTrainingState.folder(in: reportPath, countermeasure: countermeasure, isBaseline: isBaseline)
@@ -141,14 +164,14 @@ public struct Verifier: Sendable {
                     testDatasetSHA256: testHash, isBaseline: isBaseline, model: settings.model.rawValue,
                     epochs: settings.epochs, countermeasure: countermeasure.rawValue,
                     accuracies: JSON.string(curve.accuracies), finalAccuracy: curve.final, bestAccuracy: curve.best,
-                    details: JSON.string(VerificationDetails(curve: curve, verdict: nil)), createdAt: Date()))
+                    details: JSON.string(VerificationDetails(curve: curve, verdict: nil, identity: identity)), createdAt: Date()))
                 try? FileManager.default.removeItem(atPath: stateFolder)
                 trained += 1
                 if let stop = stopAfterTrainings, trained >= stop {
                     try run.finish(.interrupted, message: "stopped after \(trained) model(s) (test hook)")
                     throw Stopped()
                 }
-                return (curve, record.id!)
+                return TrainedModel(curve: curve, recordID: record.id!, identity: identity)
             }
 
             var rows: [CountermeasureResult] = []
@@ -167,8 +190,9 @@ public struct Verifier: Sendable {
                     verdict: Verdict.judge(protected: protected.curve, baseline: clean?.curve,
                                            chance: 1 / Double(train.classes.count)))
                 rows.append(row)
-                for (c, id) in [(protected.curve, protected.recordID)] + (clean.map { [($0.curve, $0.recordID)] } ?? []) {
-                    try store.updateVerificationDetails(id: id, details: JSON.string(VerificationDetails(curve: c, verdict: row.verdict)))
+                for model in [protected] + (clean.map { [$0] } ?? []) {
+                    try store.updateVerificationDetails(id: model.recordID, details: JSON.string(
+                        VerificationDetails(curve: model.curve, verdict: row.verdict, identity: model.identity)))
                 }
             }
             let result = VerificationResult(
@@ -183,6 +207,13 @@ public struct Verifier: Sendable {
             try run.finish(.done)
             return Outcome(result: result, reportFolder: reportPath)
         }
+    }
+
+    /// One model of a verification: its curve, its row in the store and its ``TrainingIdentity/key``.
+    struct TrainedModel {
+        var curve: TrainingCurve
+        var recordID: Int64
+        var identity: String
     }
 
     static func labelled(_ images: LoadedImageFolder) -> LabelledImages {
@@ -210,13 +241,19 @@ public struct Verifier: Sendable {
         var checkAccuracies: [[Double]]?
         var trainingLosses: [Double]?
         var seconds: Double?
+        /// ``TrainingIdentity/key`` of the model: a later verification with the same key reuses it.
+        var trainingIdentity: String?
+        /// The run that trained the model, when this one reused it.
+        var reusedFromRun: Int64?
 
-        init(curve: TrainingCurve, verdict: Verdict?) {
+        init(curve: TrainingCurve, verdict: Verdict?, identity: String?) {
             self.verdict = verdict?.rawValue
             finalConfusion = curve.finalConfusion
             checkAccuracies = curve.checkAccuracies
             trainingLosses = curve.trainingLosses
             seconds = curve.seconds
+            trainingIdentity = identity
+            reusedFromRun = curve.reusedFromRun
         }
     }
 
@@ -228,7 +265,8 @@ public struct Verifier: Sendable {
               let accuracies = try? JSONDecoder().decode([Double].self, from: Data(record.accuracies.utf8)),
               accuracies.count == losses.count else { return nil }
         return TrainingCurve(accuracies: accuracies, trainingLosses: losses, seconds: seconds,
-                             finalConfusion: details.finalConfusion, checkAccuracies: details.checkAccuracies)
+                             finalConfusion: details.finalConfusion, checkAccuracies: details.checkAccuracies,
+                             reusedFromRun: details.reusedFromRun)
     }
 
     struct Parameters: Codable {

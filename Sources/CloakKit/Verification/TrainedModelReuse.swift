@@ -1,0 +1,73 @@
+import CloakData
+import CloakStore
+import Foundation
+
+/// Everything that decides the curve of a model `cloak verify` trains. Training is deterministic (seeded
+/// initialisation, batch order, augmentation and adversarial starts; a test checks that a resumed training
+/// repeats an uninterrupted one exactly), so two trainings with the same identity give the same curve, and a
+/// verification can reuse the model an earlier run trained instead of training it again: typically the
+/// clean baseline, which stays the same while the protected data changes from one verification to the next.
+struct TrainingIdentity: Codable {
+    var toolVersion = CloakVersion.current
+    var model: String
+    var epochs: Int
+    var seed: UInt64
+    var batchSize: Int
+    var learningRate: Double
+    var momentum: Double
+    var weightDecay: Double
+    var gradientClip: Double
+    var checksPerEpoch: Int
+    var countermeasure: String
+    /// Adversarial training only: PGD steps, budget and step (0-255 levels).
+    var adversarial: [Double]?
+    /// The working size the images were loaded at.
+    var width: Int
+    var height: Int
+    var channels: Int
+    /// ``Verifier/datasetHash(_:)`` of the training images as trained on (after `--clean-fraction`) and of the test set.
+    var trainHash: String
+    var testHash: String
+
+    init(settings: VerifySettings, countermeasure: Countermeasure, width: Int, height: Int, channels: Int,
+         trainHash: String, testHash: String) {
+        model = settings.model.rawValue
+        epochs = settings.epochs
+        seed = settings.seed
+        batchSize = settings.batchSize
+        learningRate = settings.learningRate
+        momentum = settings.momentum
+        weightDecay = settings.weightDecay
+        gradientClip = settings.gradientClip
+        checksPerEpoch = settings.checksPerEpoch
+        self.countermeasure = countermeasure.rawValue
+        adversarial = countermeasure == .adversarial
+            ? [Double(settings.adversarialSteps), settings.adversarialEpsilon, settings.adversarialStepSize] : nil
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.trainHash = trainHash
+        self.testHash = testHash
+    }
+
+    /// SHA-256 of the identity's JSON (sorted keys): the value recorded with each model.
+    var key: String { FileDigest.sha256(Array(JSON.string(self).utf8)) }
+}
+
+extension Verifier {
+    /// The newest model another run recorded with this identity, and its curve (`reusedFromRun` set to the
+    /// run that trained it, following earlier reuses back); `nil` when there is none.
+    static func trainedBefore(identity: String, store: ProvenanceStore, excludingRun runID: Int64, model: String,
+                              epochs: Int, countermeasure: Countermeasure, trainHash: String,
+                              testHash: String) throws -> (VerificationRecord, TrainingCurve)? {
+        let candidates = try store.verifications(trainDatasetSHA256: trainHash, testDatasetSHA256: testHash, model: model,
+                                                 epochs: epochs, countermeasure: countermeasure.rawValue)
+        for record in candidates where record.runId != runID {
+            guard let details = try? JSONDecoder().decode(VerificationDetails.self, from: Data(record.details.utf8)),
+                  details.trainingIdentity == identity, var curve = curve(from: record) else { continue }
+            curve.reusedFromRun = details.reusedFromRun ?? record.runId
+            return (record, curve)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,55 @@
+import CloakStore
+import Foundation
+import Testing
+
+@testable import CloakKit
+
+@Suite("cloak verify reuses models trained before")
+struct VerifyReuseTests {
+    func verifier(_ train: String, test: String, baseline: String, report: String) -> Verifier {
+        tinyVerifier(train, test: test, baseline: baseline, report: report, countermeasures: [.none, .augment])
+    }
+
+    /// A second verification of other protected data against the same baseline reuses the baseline models
+    /// (the same curves a new training gives, since training is deterministic), trains the protected ones,
+    /// and says so; other settings or `--retrain` train again.
+    @Test func theSameBaselineIsTrainedOnceAndReusedWithTheSameCurve() throws {
+        let first = try makeTinyFolder(seed: 11), second = try makeTinyFolder(seed: 12)
+        let test = try makeTinyFolder(seed: 13), baseline = try makeTinyFolder(seed: 14)
+        let parent = try temporaryFolder()
+        let store = try ProvenanceStore(path: parent + "/store.sqlite")
+        let a = try verifier(first, test: test, baseline: baseline, report: parent + "/a").run(store: store, arguments: ["a"]).result
+        #expect(a.rows.allSatisfy { $0.protected.reusedFromRun == nil && $0.baseline?.reusedFromRun == nil })
+
+        let b = try verifier(second, test: test, baseline: baseline, report: parent + "/b").run(store: store, arguments: ["b"]).result
+        for (rowA, rowB) in zip(a.rows, b.rows) {
+            #expect(rowB.baseline?.reusedFromRun == a.runID, "\(rowB.countermeasure)")
+            #expect(rowB.baseline?.accuracies == rowA.baseline?.accuracies)
+            #expect(rowB.protected.reusedFromRun == nil, "other protected data is trained")
+        }
+        let records = try store.verifications(runID: b.runID!)
+        #expect(records.count == 4 && records.filter(\.isBaseline).count == 2, "reused models are recorded in the new run too")
+        let markdown = VerificationReport.markdown(b)
+        #expect(markdown.contains("Reused, not trained again") && markdown.contains("(run \(a.runID!))"))
+        #expect(!VerificationReport.markdown(a).contains("Reused"))
+
+        // Trained again: the same curves, which is what makes reuse sound
+        var retraining = verifier(second, test: test, baseline: baseline, report: parent + "/c")
+        retraining.reusesTrainedModels = false
+        let c = try retraining.run(store: store, arguments: ["c"]).result
+        for (rowB, rowC) in zip(b.rows, c.rows) {
+            #expect(rowC.baseline?.reusedFromRun == nil && rowC.protected.reusedFromRun == nil)
+            #expect(rowC.baseline?.accuracies == rowB.baseline?.accuracies && rowC.baseline?.trainingLosses == rowB.baseline?.trainingLosses)
+            #expect(rowC.protected.accuracies == rowB.protected.accuracies)
+        }
+
+        // Reuse follows back to the run that trained the model; another seed trains anew
+        let d = try verifier(first, test: test, baseline: baseline, report: parent + "/d").run(store: store, arguments: ["d"]).result
+        #expect(d.rows.allSatisfy { $0.baseline?.reusedFromRun == a.runID || $0.baseline?.reusedFromRun == c.runID })
+        #expect(d.rows.allSatisfy { $0.protected.reusedFromRun == a.runID })
+        var otherSeed = verifier(first, test: test, baseline: baseline, report: parent + "/e")
+        otherSeed.settings.seed = 1
+        let e = try otherSeed.run(store: store, arguments: ["e"]).result
+        #expect(e.rows.allSatisfy { $0.baseline?.reusedFromRun == nil && $0.protected.reusedFromRun == nil })
+    }
+}
