@@ -78,7 +78,7 @@ def main():
              "| Implementation | Rounds | Final surrogate error | Generation (min) | s/round | Wall incl. load+write (min) "
              "| Exit | Output check | " + " | ".join(f"`{c}` final (best)" for c in countermeasures) + " |",
              "|---|---:|---:|---:|---:|---:|---|---|" + "---:|" * len(countermeasures)]
-    # The clean baseline is trained once (with the first noise verified); both noises are judged against it.
+    # The clean baseline is trained once (the second verification reuses it); both noises are judged against it.
     baseline = {}
     for _, _, rep in impls.values():
         for r in (rep or {}).get("rows", []):
@@ -117,19 +117,13 @@ def main():
     if cmp:
         lines.append("Cloak's noise vs PyTorch's, final accuracy (lower is stronger; ok = within 2 points): "
                      + "; ".join(cmp) + ".")
-    # Verdicts as `cloak verify` gives them: best epoch against the clean baseline's best epoch.
-    verdicts = []
-    for name, (_, _, rep) in impls.items():
-        for r in (rep or {}).get("rows", []):
-            b, p = baseline.get(r["countermeasure"]), r.get("protected")
-            if b and p and b.get("accuracies") and p.get("accuracies"):
-                chance = rep.get("chance", 0.1)
-                gain = (max(p["accuracies"]) - chance) / (max(b["accuracies"]) - chance)
-                v = "BROKEN" if gain >= 0.8 else "WEAKENED" if gain >= 0.35 else "holds"
-                verdicts.append(f"{name} `{r['countermeasure']}` {v} ({gain:.2f})")
+    # Verdicts as `cloak verify` gives them (best epoch against the clean baseline's best epoch).
+    verdicts = [f"{name} `{r['countermeasure']}` {r['verdict']}"
+                for name, (_, _, rep) in impls.items() for r in (rep or {}).get("rows", [])
+                if r.get("verdict") not in (None, "unknown")]
     if verdicts:
-        lines.append("Verdicts (best epoch vs the clean baseline's best; share of above-chance accuracy kept, "
-                     "WEAKENED >= 0.35, BROKEN >= 0.8): " + "; ".join(verdicts) + ".")
+        lines.append("Verdicts of `cloak verify` (best epoch vs the clean baseline's best; share of above-chance "
+                     "accuracy kept: weakened >= 0.35, broken >= 0.8): " + "; ".join(verdicts) + ".")
     text = "\n".join(lines) + "\n"
     print(text)
     with open(os.path.join(d, "results.md"), "w") as f:
