@@ -73,6 +73,27 @@ struct UnlearnableCLITests {
         #expect(shown.stdout.contains("Made by run 2: unlearnable, done"))
         #expect(shown.stdout.contains(dir + "/fm/train/Bag/" + bag))
         #expect(shown.stdout.contains("model       surrogate: surrogate-small"))
+
+        // The clean images verified as if protected, with the same settings: the models run 3 trained on
+        // them (its baselines) are reused, not trained again; --retrain trains them and gets the same curves
+        let same = ["verify", "fm/train", "--test", "fm/test", "--baseline", "fm/train", "--epochs", "2",
+                    "--countermeasures", "none,jpeg10", "--batch-size", "20", "--checks-per-epoch", "3"]
+        let reused = try CLI.run(same + ["--report", "reused"], in: dir)
+        #expect(reused.status == 0, "\(reused.stderr)")
+        #expect(reused.stderr.contains("== none: the baseline model was trained by run 3 on the same data"))
+        #expect(!reused.stderr.contains("training on"))
+        #expect(reused.stdout.contains("Reused, not trained again: the protected model under `none` (run 3)"))
+        let retrained = try CLI.run(same + ["--report", "retrained", "--retrain"], in: dir)
+        #expect(retrained.stderr.contains("== none: training on the clean baseline") && !retrained.stdout.contains("Reused"))
+        func curves(_ folder: String) throws -> [[Double]] {
+            let json = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir + "/\(folder)/report.json")!)
+            return ((json as! [String: Any])["rows"] as! [[String: Any]]).flatMap { row in
+                ["protected", "baseline"].map { ((row[$0] as! [String: Any])["accuracies"] as! [Double]) }
+            }
+        }
+        #expect(try curves("reused") == curves("retrained"))
+        let earlier = try curves("report"), now = try curves("reused")   // none: protected, baseline; jpeg10: the same
+        #expect(now == [earlier[1], earlier[1], earlier[3], earlier[3]])
     }
 
     @Test func unreadableImagesAreReportedLeftOutAndTheRestProtected() throws {
