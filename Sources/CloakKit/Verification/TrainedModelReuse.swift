@@ -55,18 +55,19 @@ struct TrainingIdentity: Codable {
 }
 
 extension Verifier {
-    /// The newest model another run recorded with this identity, and its curve (`reusedFromRun` set to the
-    /// run that trained it, following earlier reuses back); `nil` when there is none.
-    static func trainedBefore(identity: String, store: ProvenanceStore, excludingRun runID: Int64, model: String,
-                              epochs: Int, countermeasure: Countermeasure, trainHash: String,
-                              testHash: String) throws -> (VerificationRecord, TrainingCurve)? {
-        let candidates = try store.verifications(trainDatasetSHA256: trainHash, testDatasetSHA256: testHash, model: model,
-                                                 epochs: epochs, countermeasure: countermeasure.rawValue)
+    /// The curve of the newest model another run recorded with this identity, `reusedFromRun` set to the run
+    /// that trained it (following earlier reuses back); `nil` when there is none.
+    static func trainedBefore(_ identity: TrainingIdentity, store: ProvenanceStore,
+                              excludingRun runID: Int64) throws -> TrainingCurve? {
+        let key = identity.key
+        let candidates = try store.verifications(trainDatasetSHA256: identity.trainHash, testDatasetSHA256: identity.testHash,
+                                                 model: identity.model, epochs: identity.epochs,
+                                                 countermeasure: identity.countermeasure)
         for record in candidates where record.runId != runID {
             guard let details = try? JSONDecoder().decode(VerificationDetails.self, from: Data(record.details.utf8)),
-                  details.trainingIdentity == identity, var curve = curve(from: record) else { continue }
+                  details.trainingIdentity == key, var curve = curve(from: record) else { continue }
             curve.reusedFromRun = details.reusedFromRun ?? record.runId
-            return (record, curve)
+            return curve
         }
         return nil
     }

@@ -6,7 +6,7 @@ import Foundation
 extension Verifier {
     /// Trains one fresh model and returns its clean-test accuracy per epoch; `nil` when the test hook
     /// stopped it. The state is saved in `stateFolder` after every epoch, and a state saved there for the
-    /// same `key` (an interrupted invocation's) is resumed from.
+    /// same `key` (the model's ``TrainingIdentity/key``: an interrupted invocation's) is resumed from.
     func trainModel(_ data: LabelledImages, test: LabelledImages, countermeasure: Countermeasure, label: String,
                     stateFolder: String, key: String, log: (String) -> Void) throws -> TrainingCurve? {
         let start = monotonicSeconds()

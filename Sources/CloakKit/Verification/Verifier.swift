@@ -126,52 +126,46 @@ public struct Verifier: Sendable {
             func curve(_ countermeasure: Countermeasure, isBaseline: Bool, images: LoadedImageFolder, dataset: String,
                        hash: String) throws -> TrainedModel {
                 let label = isBaseline ? "baseline" : "protected"
-                let identity = TrainingIdentity(settings: settings, countermeasure: countermeasure, width: size.0, height: size.1,
-                                                channels: channels, trainHash: hash, testHash: testHash).key
+                let training = TrainingIdentity(settings: settings, countermeasure: countermeasure, width: size.0, height: size.1,
+                                                channels: channels, trainHash: hash, testHash: testHash)
+                let identity = training.key
+                /// Records the model in this run at once, with its identity.
+                func record(_ curve: TrainingCurve) throws -> TrainedModel {
+                    let record = try store.recordVerification(VerificationRecord(
+                        id: nil, runId: run.id, trainDataset: dataset, trainDatasetSHA256: hash, testDataset: test.root,
+                        testDatasetSHA256: testHash, isBaseline: isBaseline, model: settings.model.rawValue,
+                        epochs: settings.epochs, countermeasure: countermeasure.rawValue,
+                        accuracies: JSON.string(curve.accuracies), finalAccuracy: curve.final, bestAccuracy: curve.best,
+                        details: JSON.string(VerificationDetails(curve: curve, verdict: nil, identity: identity)), createdAt: Date()))
+                    return TrainedModel(curve: curve, recordID: record.id!, identity: identity)
+                }
                 if let record = kept.first(where: { $0.countermeasure == countermeasure.rawValue && $0.isBaseline == isBaseline }),
                    let curve = Self.curve(from: record) {
                     log("== \(countermeasure.rawValue): the \(label) model trained before the interruption is kept "
                         + String(format: "(final %.2f%%, best %.2f%%)", curve.final * 100, curve.best * 100))
                     return TrainedModel(curve: curve, recordID: record.id!, identity: identity)
                 }
-                if reusesTrainedModels,
-                   let (earlier, curve) = try Self.trainedBefore(identity: identity, store: store, excludingRun: run.id,
-                                                                 model: settings.model.rawValue, epochs: settings.epochs,
-                                                                 countermeasure: countermeasure, trainHash: hash, testHash: testHash) {
+                if reusesTrainedModels, let curve = try Self.trainedBefore(training, store: store, excludingRun: run.id) {
                     log("== \(countermeasure.rawValue): the \(label) model was trained by run \(curve.reusedFromRun!) on the same data "
                         + String(format: "with the same settings: reused (final %.2f%%, best %.2f%%; --retrain trains it again)",
                                  curve.final * 100, curve.best * 100))
-                    var copy = earlier
-                    copy.id = nil
-                    copy.runId = run.id
-                    copy.isBaseline = isBaseline
-                    copy.trainDataset = dataset
-                    copy.testDataset = test.root
-                    copy.details = JSON.string(VerificationDetails(curve: curve, verdict: nil, identity: identity))
-                    copy.createdAt = Date()
-                    return TrainedModel(curve: curve, recordID: try store.recordVerification(copy).id!, identity: identity)
+                    return try record(curve)
                 }
                 log("== \(countermeasure.rawValue): training on " + (isBaseline ? "the clean baseline " : "") + dataset)
                 let stateFolder = VerifyTrainingState.folder(in: reportPath, countermeasure: countermeasure, isBaseline: isBaseline)
-                let key = FileDigest.sha256(Array((parameters + countermeasure.rawValue + label + hash + testHash).utf8))
                 guard let curve = try trainModel(Self.labelled(images), test: testData, countermeasure: countermeasure,
-                                                 label: label, stateFolder: stateFolder, key: key, log: log) else {
+                                                 label: label, stateFolder: stateFolder, key: identity, log: log) else {
                     try run.finish(.interrupted, message: "stopped within a training (test hook)")
                     throw Stopped()
                 }
-                let record = try store.recordVerification(VerificationRecord(
-                    id: nil, runId: run.id, trainDataset: dataset, trainDatasetSHA256: hash, testDataset: test.root,
-                    testDatasetSHA256: testHash, isBaseline: isBaseline, model: settings.model.rawValue,
-                    epochs: settings.epochs, countermeasure: countermeasure.rawValue,
-                    accuracies: JSON.string(curve.accuracies), finalAccuracy: curve.final, bestAccuracy: curve.best,
-                    details: JSON.string(VerificationDetails(curve: curve, verdict: nil, identity: identity)), createdAt: Date()))
+                let model = try record(curve)
                 try? FileManager.default.removeItem(atPath: stateFolder)
                 trained += 1
                 if let stop = stopAfterTrainings, trained >= stop {
                     try run.finish(.interrupted, message: "stopped after \(trained) model(s) (test hook)")
                     throw Stopped()
                 }
-                return TrainedModel(curve: curve, recordID: record.id!, identity: identity)
+                return model
             }
 
             var rows: [CountermeasureResult] = []
