@@ -175,6 +175,33 @@ struct UnlearnableTests {
         #expect(Verdict.judge(protected: spiky, baseline: nil, chance: 0.1) == .unknown)
     }
 
+    @Test func verdictIsInconclusiveWhenTheBaselineBarelyBeatsChance() {
+        func curve(_ a: [Double]) -> TrainingCurve { TrainingCurve(accuracies: a, trainingLosses: a.map { _ in 1 }, seconds: 1) }
+        // 36 test images, 3 classes: 41.7% is 3 images above chance, well inside what chance alone gives.
+        let weak = curve([0.361, 0.417]), protected = curve([0.333, 0.472])
+        #expect(Verdict.judge(protected: protected, baseline: weak, chance: 1.0 / 3, testImages: 36) == .unknown)
+        #expect(Verdict.judge(protected: curve([0.333]), baseline: weak, chance: 1.0 / 3, testImages: 36) == .unknown)
+        #expect(Verdict.judge(protected: protected, baseline: curve([0.6]), chance: 1.0 / 3, testImages: 36) == .weakened)
+        // 3 standard errors of a chance score: 23.6 points on 36 images, 0.9 on 10,000; and never under 5 points.
+        #expect(Verdict.clearlyAboveChance(0.57, chance: 1.0 / 3, testImages: 36))
+        #expect(!Verdict.clearlyAboveChance(0.56, chance: 1.0 / 3, testImages: 36))
+        #expect(!Verdict.clearlyAboveChance(0.14, chance: 0.1, testImages: 10_000))
+        #expect(Verdict.clearlyAboveChance(0.151, chance: 0.1, testImages: 10_000))
+        #expect(Verdict.judge(protected: curve([0.11]), baseline: curve([0.14]), chance: 0.1, testImages: 10_000) == .unknown)
+
+        let result = VerificationResult(
+            trainDataset: "p", baselineDataset: "c", testDataset: "t", model: "small", epochs: 2, seed: 0,
+            classes: ["a", "b", "c"], trainCount: 36, testCount: 36, chance: 1.0 / 3,
+            rows: [CountermeasureResult(countermeasure: "none", protected: protected, baseline: weak,
+                                        verdict: Verdict.judge(protected: protected, baseline: weak, chance: 1.0 / 3,
+                                                               testImages: 36))])
+        let markdown = VerificationReport.markdown(result)
+        #expect(markdown.contains("| none | 47.2% | 47.2% | 41.7% | 41.7% | inconclusive |"), "\(markdown)")
+        #expect(markdown.contains("**Inconclusive** under `none`: the clean baseline reached only 41.7% under `none` "
+                                  + "against 33.3% by chance on 36 test images"), "\(markdown)")
+        #expect(!markdown.contains("holds") && !markdown.contains("BROKEN"))
+    }
+
     @Test func verdictJudgesTheBestCheckWhenCheckedWithinEpochs() {
         // Epoch ends near chance, but a check half-way through epoch 1 found a model that learned most of the task.
         let protected = TrainingCurve(accuracies: [0.2, 0.15], trainingLosses: [1, 1], seconds: 1,

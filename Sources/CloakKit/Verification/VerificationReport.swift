@@ -51,7 +51,7 @@ public enum VerificationReport {
             if checked { cells.append(pct(row.protected.bestCheck)) }
             cells += [row.baseline.map { pct($0.final) } ?? "-", row.baseline.map { pct($0.best) } ?? "-"]
             if checked { cells.append(row.baseline.map { pct($0.bestCheck) } ?? "-") }
-            cells.append(label(row.verdict))
+            cells.append(label(row))
             return (cells: cells, verdict: row.verdict)
         }
         return (headers, rows)
@@ -111,10 +111,15 @@ public enum VerificationReport {
         if !holds.isEmpty {
             lines.append("The protection holds under \(list(holds)) (clean-test accuracy stays near chance compared with the clean baseline).")
         }
-        if r.rows.contains(where: { $0.verdict == .unknown }) {
-            lines.append(r.baselineDataset == nil
-                ? "No clean baseline was given (--baseline), so the numbers above cannot be judged."
-                : "The clean baseline itself stayed at chance, so the numbers above cannot be judged (train longer?).")
+        let unjudged = r.rows.filter { $0.verdict == .unknown }
+        if r.baselineDataset == nil, !unjudged.isEmpty {
+            lines.append("No clean baseline was given (--baseline), so the numbers above cannot be judged.")
+        } else if !unjudged.isEmpty {
+            let scores = unjudged.map { "\(pct($0.baseline?.bestCheck ?? 0)) under `\($0.countermeasure)`" }
+            lines.append("**Inconclusive** under \(list(unjudged.map(\.countermeasure))): the clean baseline reached only "
+                + scores.joined(separator: ", ") + " against \(pct(r.chance)) by chance on \(r.testCount) test images, "
+                + "too close to chance to judge a protection by (a model that learns nothing from clean data makes any "
+                + "protection look good). Train longer (--epochs), or test on more images.")
         }
         if r.checkedWithinEpochs {
             lines.append("Verdicts compare the best of \(r.checksPerEpoch!) clean-test checks per epoch (a trainer can keep the weights that do "
@@ -273,12 +278,12 @@ public enum VerificationReport {
             + "and training is deterministic, so the curve is the one a new training would give (`--retrain` trains again)."
     }
 
-    static func label(_ v: Verdict) -> String {
-        switch v {
+    static func label(_ row: CountermeasureResult) -> String {
+        switch row.verdict {
         case .holds: return "holds"
         case .weakened: return "WEAKENED"
         case .broken: return "BROKEN"
-        case .unknown: return "no baseline"
+        case .unknown: return row.baseline == nil ? "no baseline" : "inconclusive"
         }
     }
 

@@ -57,7 +57,8 @@ public enum Verdict: String, Codable, Sendable, Comparable {
     case weakened
     /// The model learns (almost) as much as from clean data: the protection does not hold.
     case broken
-    /// No clean baseline to compare with.
+    /// Nothing to judge by: no clean baseline, or one that did not clearly beat chance
+    /// (``Verdict/clearlyAboveChance(_:chance:testImages:)``).
     case unknown
 
     private var rank: Int { [.holds: 0, .unknown: 1, .weakened: 2, .broken: 3][self]! }
@@ -67,8 +68,19 @@ public enum Verdict: String, Codable, Sendable, Comparable {
     /// **best** check of each (the best epoch when checked once per epoch): whoever trains on protected
     /// data can keep a few clean labelled images aside and keep the weights that did best on them, so a
     /// protection that only holds by the last epoch does not hold.
-    public static func judge(protected: TrainingCurve, baseline: TrainingCurve?, chance: Double) -> Verdict {
-        judge(protected: protected.bestCheck, baseline: baseline?.bestCheck, chance: chance)
+    public static func judge(protected: TrainingCurve, baseline: TrainingCurve?, chance: Double,
+                             testImages: Int? = nil) -> Verdict {
+        judge(protected: protected.bestCheck, baseline: baseline?.bestCheck, chance: chance, testImages: testImages)
+    }
+
+    /// Whether a clean baseline's accuracy is clearly above chance, so that a protected model's accuracy can
+    /// be judged against it: by at least 5 points, and by at least 3 standard errors of a chance-level score
+    /// on `testImages` images (`sqrt(chance·(1 − chance)/n)`; 36 images at chance 1/3 need 23.6 points, the
+    /// 10,000 of Fashion-MNIST's test set 0.9). Below that, a verdict would rest on a handful of test images:
+    /// a baseline that learned nearly nothing makes any protected model look protective.
+    public static func clearlyAboveChance(_ baseline: Double, chance: Double, testImages: Int?) -> Bool {
+        let standardError = testImages.map { sqrt(chance * (1 - chance) / Double(max(1, $0))) } ?? 0
+        return baseline - chance >= max(0.05, 3 * standardError)
     }
 
     /// The verdict for one protected accuracy against the clean baseline's.
@@ -77,8 +89,11 @@ public enum Verdict: String, Codable, Sendable, Comparable {
     /// above-chance accuracy that the protected model still reaches: `broken` when gain >= 0.8,
     /// `weakened` when gain >= 0.35, `holds` below. These thresholds are deliberately strict on the
     /// protection: a report never calls protection "holding" when a model learns a third of the task.
-    public static func judge(protected: Double, baseline: Double?, chance: Double) -> Verdict {
-        guard let baseline, baseline > chance else { return .unknown }
+    /// `unknown` without a baseline or with one that is not
+    /// ``clearlyAboveChance(_:chance:testImages:)`` (`testImages`: the size of the clean test set, `nil`: only
+    /// the 5-point margin is required).
+    public static func judge(protected: Double, baseline: Double?, chance: Double, testImages: Int? = nil) -> Verdict {
+        guard let baseline, clearlyAboveChance(baseline, chance: chance, testImages: testImages) else { return .unknown }
         let gain = (protected - chance) / (baseline - chance)
         if gain >= 0.8 { return .broken }
         if gain >= 0.35 { return .weakened }

@@ -97,7 +97,10 @@ public struct Verifier: Sendable {
             let baselineImages = baseline.map { b in
                 b.load(size: size, channels: channels, indices: b.indices(limitPerClass: settings.limitPerClass))
             }
-            let failures = protectedImages.failures + testImages.failures + (baselineImages?.failures ?? [])
+            // A folder given twice (say, as test set and baseline) reports each unreadable file once.
+            var seenFailures = Set<String>()
+            let failures = (protectedImages.failures + testImages.failures + (baselineImages?.failures ?? []))
+                .filter { seenFailures.insert($0.path).inserted }
             run.recordUnreadable(failures)
             let testData = Self.labelled(testImages)
             var trainHash = Self.datasetHash(protectedImages)
@@ -182,7 +185,7 @@ public struct Verifier: Sendable {
                 let row = CountermeasureResult(
                     countermeasure: countermeasure.rawValue, protected: protected.curve, baseline: clean?.curve,
                     verdict: Verdict.judge(protected: protected.curve, baseline: clean?.curve,
-                                           chance: 1 / Double(train.classes.count)))
+                                           chance: 1 / Double(train.classes.count), testImages: testImages.count))
                 rows.append(row)
                 for model in [protected] + (clean.map { [$0] } ?? []) {
                     try store.updateVerificationDetails(id: model.recordID, details: JSON.string(
