@@ -190,11 +190,12 @@ public struct FaceVerification {
             return [(originals, cloaked)]   // one photo and its copy
         }
         let cloakedRoot = cloaked.hasSuffix("/") ? String(cloaked.dropLast()) : cloaked
+        let originalsRoot = originals.hasSuffix("/") ? String(originals.dropLast()) : originals
         var copies = Set(walker.walk([cloakedRoot]).files)
         return walker.walk([originals]).files.filter { !$0.lowercased().contains(".cloaked.") }.map { original in
-            let relative = original == originals ? (original as NSString).lastPathComponent
-                : String(original.dropFirst(originals.count).drop { $0 == "/" })
-            let stem = (relative as NSString).deletingPathExtension
+            let stem = original == originals
+                ? ((original as NSString).lastPathComponent as NSString).deletingPathExtension
+                : FileRecords.relativeStem(of: original, under: originalsRoot)
             let extensions = ["png", "jpg", "jpeg", "PNG", "JPG", "JPEG"]
             let candidates = [".cloaked.", "."].flatMap { infix in extensions.map { cloakedRoot + "/" + stem + infix + $0 } }
             let match = candidates.first { copies.contains($0) && absolutePath($0) != absolutePath(original) }
