@@ -55,50 +55,85 @@ struct OutputWriter {
         return out
     }
 
+    /// One image made, written and measured (``prepare(_:)``), waiting to be recorded.
+    struct Prepared {
+        var entry: OutputEntry
+        var linf: Int
+        var psnr: Double
+        var ssim: Double
+    }
+
+    /// Reads image `i`, adds its noise, writes the PNG (unless the same bytes are already there) and measures
+    /// the change. Touches no shared state, so several images can be prepared at once.
+    func prepare(_ i: Int) throws -> Prepared {
+        let path = loaded.paths[i]
+        let bytes = try ImageCodec.readBytes(path: path)
+        let original = try ImageCodec.decode(bytes: bytes, path: path).image
+        let n = noise(forImage: i, width: original.width, height: original.height)
+        let cloaked = Self.apply(n, channels: loaded.channels, to: original, epsilon: settings.epsilon)
+        let encoded = try ImageCodec.encode(cloaked, as: .png)
+        let target = outputPath(for: path)
+        if FileManager.default.contents(atPath: target).map({ [UInt8]($0) != encoded }) ?? true {
+            try writeFileAtomically(encoded, to: target, createParentDirectories: false, durable: false)
+        }
+        let linf = ImageMetrics.linf(original, cloaked)
+        let psnr = ImageMetrics.psnr(original, cloaked)
+        let ssim = ImageMetrics.ssim(original, cloaked)
+        let entry = OutputEntry(
+            input: FileRecords.record(bytes: bytes, path: path, width: original.width, height: original.height,
+                                      format: ImageFormat(magic: bytes)?.rawValue),
+            output: FileRecords.record(bytes: encoded, path: target, width: cloaked.width, height: cloaked.height,
+                                       format: "png"),
+            linf: Double(linf), l2: ImageMetrics.l2(original, cloaked), psnr: psnr, ssim: ssim,
+            details: JSON.string(Details(mode: settings.mode.rawValue, epsilon: settings.epsilon,
+                                         label: loaded.classes[loaded.labels[i]],
+                                         noiseIndex: settings.mode == .class ? loaded.labels[i] : i)))
+        return Prepared(entry: entry, linf: linf, psnr: psnr, ssim: ssim)
+    }
+
+    /// Writes every image: prepared (decoded, cloaked, encoded, written, measured) on all cores a chunk at a
+    /// time, then recorded in input order, so the store and the progress read as a serial run would leave them.
     func writeAll() throws -> Result {
         var result = Result()
         let progress = ProgressReporter("write", total: loaded.count, unit: "images", quiet: quiet)
         var batch: [OutputEntry] = []
         var psnrSum = 0.0, psnrCount = 0, ssimSum = 0.0
-        for i in 0..<loaded.count {
-            defer { progress.advance() }
-            let path = loaded.paths[i]
+        // Every output folder exists before the images are prepared in parallel (no two threads race to make one).
+        for folder in Set(loaded.paths.map { (outputPath(for: $0) as NSString).deletingLastPathComponent }).sorted() {
             do {
-                let bytes = try ImageCodec.readBytes(path: path)
-                let original = try ImageCodec.decode(bytes: bytes, path: path).image
-                let n = noise(forImage: i, width: original.width, height: original.height)
-                let cloaked = Self.apply(n, channels: loaded.channels, to: original, epsilon: settings.epsilon)
-                let encoded = try ImageCodec.encode(cloaked, as: .png)
-                let target = outputPath(for: path)
-                if FileManager.default.contents(atPath: target).map({ [UInt8]($0) != encoded }) ?? true {
-                    try writeFileAtomically(encoded, to: target, createParentDirectories: true, durable: false)
-                }
-                result.written += 1
-                let linf = ImageMetrics.linf(original, cloaked)
-                let psnr = ImageMetrics.psnr(original, cloaked)
-                let ssim = ImageMetrics.ssim(original, cloaked)
-                result.maxLinf = max(result.maxLinf, linf)
-                if psnr.isFinite { psnrSum += psnr; psnrCount += 1 }
-                ssimSum += ssim
-                batch.append(OutputEntry(
-                    input: FileRecords.record(bytes: bytes, path: path, width: original.width, height: original.height,
-                                              format: ImageFormat(magic: bytes)?.rawValue),
-                    output: FileRecords.record(bytes: encoded, path: target, width: cloaked.width, height: cloaked.height,
-                                               format: "png"),
-                    linf: Double(linf), l2: ImageMetrics.l2(original, cloaked), psnr: psnr, ssim: ssim,
-                    details: JSON.string(Details(mode: settings.mode.rawValue, epsilon: settings.epsilon,
-                                                 label: loaded.classes[loaded.labels[i]],
-                                                 noiseIndex: settings.mode == .class ? loaded.labels[i] : i))))
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             } catch {
-                result.failures += 1
-                let message = error.localizedDescription
-                run.recordFailure(path: path, reason: message.hasPrefix(path) ? message : "\(path): \(message)")
-                StandardError.print("error: \(message)")   // also under --quiet: only progress is silenced
+                throw ImageError.writeFailed(path: folder, reason: "cannot create directory: \(error.localizedDescription)")
             }
-            if batch.count >= 1000 {
-                try store.recordOutputs(runID: run.id, batch)
-                batch.removeAll(keepingCapacity: true)
+        }
+        let chunk = 8 * max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var begin = 0
+        while begin < loaded.count {
+            let end = min(begin + chunk, loaded.count)
+            let first = begin
+            let outcomes = concurrentMap(count: end - begin) { k in Swift.Result { try prepare(first + k) } }
+            for (k, outcome) in outcomes.enumerated() {
+                defer { progress.advance() }
+                let path = loaded.paths[begin + k]
+                switch outcome {
+                case .success(let made):
+                    result.written += 1
+                    result.maxLinf = max(result.maxLinf, made.linf)
+                    if made.psnr.isFinite { psnrSum += made.psnr; psnrCount += 1 }
+                    ssimSum += made.ssim
+                    batch.append(made.entry)
+                case .failure(let error):
+                    result.failures += 1
+                    let message = error.localizedDescription
+                    run.recordFailure(path: path, reason: message.hasPrefix(path) ? message : "\(path): \(message)")
+                    StandardError.print("error: \(message)")   // also under --quiet: only progress is silenced
+                }
+                if batch.count >= 1000 {
+                    try store.recordOutputs(runID: run.id, batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
             }
+            begin = end
         }
         try store.recordOutputs(runID: run.id, batch)
         sync()
