@@ -62,7 +62,7 @@ extension Cloak {
         @Option(name: .long, help: "Surrogate network.")
         var model: UnlearnableSettings.Model = .small
 
-        @Option(name: .long, help: ArgumentHelp("Working resolution, N or WxH (default: the images' own size).", valueName: "size"))
+        @Option(name: .long, help: ArgumentHelp("Working resolution, N or WxH (default: the first image's own size, scaled down to 224 on its longer side when larger).", valueName: "size"))
         var size: String?
 
         @Option(name: .long, help: "Random seed (surrogate initialisation, batches, subset).")

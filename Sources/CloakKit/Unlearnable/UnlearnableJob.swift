@@ -76,15 +76,21 @@ public struct UnlearnableJob: Sendable {
         let indices = folder.indices(limitPerClass: limitPerClass)
         let log: (String) -> Void = { if !quiet { StandardError.print($0) } }
 
-        // Load at the working size.
-        let size = settings.width.flatMap { w in settings.height.map { (w, $0) } }
+        // Load at the working size, once it is clear the job fits in memory.
+        let requested = settings.width.flatMap { w in settings.height.map { (w, $0) } }
+        let chosen = WorkingSize.choose(requested: requested, folder: folder, indices: indices)
+        if let chosen {
+            try WorkingSize.check(images: indices.count, size: chosen.size, batch: settings.batchSize, model: settings.model,
+                                  noiseCopies: settings.mode == .sample ? 2 : 0, path: root)
+            if let note = chosen.note { log("note: " + note) }
+        }
         let loadProgress = ProgressReporter("load", total: indices.count, unit: "images", quiet: quiet)
-        let loaded = folder.load(size: size, indices: indices) { _ in loadProgress.advance() }
+        let loaded = folder.load(size: chosen?.size, indices: indices) { _ in loadProgress.advance() }
         loadProgress.finish()
         guard loaded.count >= 2, Set(loaded.labels).count >= 2 else {
             throw UnlearnableError.tooFewImages(path: root, count: loaded.count)
         }
-        if size == nil {
+        if requested == nil && chosen?.note == nil {
             let sizes = Set(loaded.originalSizes.map { "\($0.width)x\($0.height)" })
             if sizes.count > 1 {
                 log("note: the images come in \(sizes.count) sizes; working at \(loaded.width)x\(loaded.height), the first "

@@ -88,9 +88,16 @@ public struct Verifier: Sendable {
             resumeKey: "verify " + FileDigest.sha256(Array(parameters.utf8))))
         let reportPath = FileRecords.absolute(reportFolder ?? "reports/verify-\(run.id)")
         return try run.run { run in
-            // Load everything at the protected set's working size.
+            // Load everything at the protected set's working size, once it is clear the job fits in memory.
             let trainIndices = train.indices(limitPerClass: settings.limitPerClass)
-            let protectedImages = train.load(indices: trainIndices)
+            let chosen = WorkingSize.choose(requested: nil, folder: train, indices: trainIndices)
+            if let chosen {
+                let baselineCount = baseline.map { $0.indices(limitPerClass: settings.limitPerClass).count } ?? 0
+                try WorkingSize.check(images: trainIndices.count + test.samples.count + baselineCount, size: chosen.size,
+                                      batch: settings.batchSize, model: settings.model, noiseCopies: 0, path: train.root)
+                if let note = chosen.note { log("note: " + note) }
+            }
+            let protectedImages = train.load(size: chosen?.size, indices: trainIndices)
             let size = (protectedImages.width, protectedImages.height)
             let channels = protectedImages.channels
             let testImages = test.load(size: size, channels: channels)
