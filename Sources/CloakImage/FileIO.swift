@@ -94,8 +94,7 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String, createParentD
             ? .permissionDenied(path: path)
             : .writeFailed(path: path, reason: String(cString: strerror(code)))
     }
-    let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-    let tmp = (dir == "/" ? "" : dir) + "/." + name + ".cloak-tmp-" + suffix
+    let tmp = (dir == "/" ? "" : dir) + "/" + temporaryName(for: name)
     let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw failure(errno) }
     var ok = false
@@ -115,4 +114,40 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String, createParentD
     if close(fd) != 0 { throw failure(errno) }
     if rename(tmp, path) != 0 { throw failure(errno) }
     ok = true
+}
+
+/// Removes the temporary files that ``writeFileAtomically(_:to:createParentDirectories:durable:)`` calls cut
+/// short by a crash or `kill -9` left behind (`.<name>.cloak-tmp-<hex>`), in `directory` and, with
+/// `recursive`, in every folder below it. Nothing else is touched; a folder that cannot be read is skipped.
+/// Call it where no other write into these folders is under way. Returns how many files it removed.
+@discardableResult
+public func removeAbandonedTemporaryFiles(in directory: String, recursive: Bool) -> Int {
+    let manager = FileManager.default
+    let names: [String]
+    if recursive {
+        guard let walk = manager.enumerator(atPath: directory) else { return 0 }
+        names = walk.compactMap { $0 as? String }
+    } else {
+        names = (try? manager.contentsOfDirectory(atPath: directory)) ?? []
+    }
+    var removed = 0
+    for relative in names where isAbandonedTemporaryName((relative as NSString).lastPathComponent) {
+        if (try? manager.removeItem(atPath: directory + "/" + relative)) != nil { removed += 1 }
+    }
+    return removed
+}
+
+/// The name of the temporary file ``writeFileAtomically(_:to:createParentDirectories:durable:)`` writes
+/// before renaming it to `name`: `.<name>.cloak-tmp-<random hex>`, hidden from folder listings.
+func temporaryName(for name: String) -> String {
+    "." + name + ".cloak-tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+}
+
+/// Whether `name` is one of ``writeFileAtomically(_:to:createParentDirectories:durable:)``'s temporary file
+/// names: `.` + the target's name + `.cloak-tmp-` + 1 to 16 lowercase hex digits.
+public func isAbandonedTemporaryName(_ name: String) -> Bool {
+    guard name.hasPrefix("."), let marker = name.range(of: ".cloak-tmp-", options: .backwards),
+          marker.lowerBound > name.index(after: name.startIndex) else { return false }
+    let suffix = name[marker.upperBound...]
+    return (1...16).contains(suffix.count) && suffix.allSatisfy { $0.isHexDigit && !$0.isUppercase }
 }

@@ -147,7 +147,7 @@ public struct DatasetImport: Sendable {
                 progress.finish()
                 counts[split.rawValue] = indices.count
             }
-            if run.resumed { Self.removeTemporaryFiles(under: output) }
+            if run.resumed { removeAbandonedTemporaryFiles(in: output, recursive: true) }
             sync()   // the images reach the disk before the marker says the import is complete
             let marker = Marker(dataset: "fashion-mnist", sources: sourceHashes, limitPerClass: options.limitPerClass,
                                 counts: counts, runID: run.id, toolVersion: CloakVersion.current)
@@ -163,14 +163,6 @@ public struct DatasetImport: Sendable {
         var index: Int
         var label: Int
         var className: String
-    }
-
-    /// Removes temporary files an interrupted write left (`.<name>.cloak-tmp-<random>`).
-    static func removeTemporaryFiles(under root: String) {
-        guard let walk = FileManager.default.enumerator(atPath: root) else { return }
-        for case let relative as String in walk where (relative as NSString).lastPathComponent.contains(".cloak-tmp-") {
-            try? FileManager.default.removeItem(atPath: "\(root)/\(relative)")
-        }
     }
 
     static func readMarker(in output: String) -> Marker? {

@@ -112,6 +112,25 @@ final class WriteTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["out.png"])
     }
 
+    func testTemporaryFilesOfInterruptedWritesAreRemovedAndNothingElse() throws {
+        let dir = try temporaryDirectory(self)
+        let names = [".a.png.cloak-tmp-9f3c2e10aa77b001", "b.png", ".b.png.cloak-tmp-zz", "notes.cloak-tmp-12",
+                     ".hidden", ".c.jpg.cloak-tmp-", ".c.jpg.cloak-tmp-ABC"]
+        for name in names { XCTAssertTrue(FileManager.default.createFile(atPath: "\(dir)/\(name)", contents: Data([1]))) }
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/sub/.d.png.cloak-tmp-1", contents: Data([1])))
+        XCTAssertTrue(isAbandonedTemporaryName(".x.cloak-tmp-0"))
+        XCTAssertFalse(isAbandonedTemporaryName(".cloak-tmp-0"))   // no target name
+        XCTAssertEqual(removeAbandonedTemporaryFiles(in: dir, recursive: false), 1)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(),
+                       (names.filter { !$0.hasPrefix(".a.png") } + ["sub"]).sorted())
+        XCTAssertEqual(removeAbandonedTemporaryFiles(in: dir, recursive: true), 1)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/sub"), [])
+        XCTAssertEqual(removeAbandonedTemporaryFiles(in: dir + "/missing", recursive: true), 0)
+        // The names writeFileAtomically gives its temporary files are the ones removed
+        for _ in 0..<100 { XCTAssertTrue(isAbandonedTemporaryName(temporaryName(for: "f.bin"))) }
+    }
+
     func testCreateParentDirectories() throws {
         let dir = try temporaryDirectory(self)
         let p = dir + "/a/b/c.jpg"

@@ -285,9 +285,15 @@ struct UnlearnableTests {
         let out = (root as NSString).deletingLastPathComponent + "/cloaked"
         var j = job(root, out: out, mode: .class)
         j.settings.stopError = 0.99   // reached at once: the outputs are written
+        try FileManager.default.createDirectory(atPath: out + "/class0", withIntermediateDirectories: true)
+        for name in [".3.png.cloak-tmp-5e2a07", ".kept"] {
+            #expect(FileManager.default.createFile(atPath: "\(out)/class0/\(name)", contents: Data([0x89])))
+        }
         let store = try ProvenanceStore()
         let summary = try j.run(store: store, arguments: ["cloak", "unlearnable"])
         #expect(summary.written == 24 && summary.failures == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/class0").filter { $0.hasPrefix(".") }
+                    == [".kept"])   // a killed run's half-written file is gone, nothing else
         let (noise, shape) = try NPYFile.decode([UInt8](FileManager.default.contents(atPath: out + "/noise.npy")!), path: "noise.npy")
         #expect(shape == [3, 1, 12, 12])
         #expect(noise.allSatisfy { abs($0) <= 8 / 255 + 1e-7 })

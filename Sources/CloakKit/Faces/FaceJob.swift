@@ -214,6 +214,10 @@ public struct FaceJob {
                     fail(item.path, error.localizedDescription, seconds: Date().timeIntervalSince(photoStart))
                 }
             }
+            // Half-written outputs of an earlier run killed while writing (hidden `.<name>.cloak-tmp-*` files) go.
+            for folder in Set(claimed.keys.map { ($0 as NSString).deletingLastPathComponent }) {
+                removeAbandonedTemporaryFiles(in: folder, recursive: false)
+            }
             let all = (skipped + results).sorted { $0.input < $1.input }
             let failed = all.filter { $0.outcome == .failed }.count
             try run.finish(.done, message: failed > 0 ? "\(failed) photo(s) failed" : nil)

@@ -98,7 +98,9 @@ struct OutputWriter {
         let progress = ProgressReporter("write", total: loaded.count, unit: "images", quiet: quiet)
         var batch: [OutputEntry] = []
         var psnrSum = 0.0, psnrCount = 0, ssimSum = 0.0
-        // Every output folder exists before the images are prepared in parallel (no two threads race to make one).
+        // What a killed earlier run was writing when it stopped goes; every output folder exists before the images
+        // are prepared in parallel (no two threads race to make one).
+        removeAbandonedTemporaryFiles(in: output, recursive: true)
         for folder in Set(loaded.paths.map { (outputPath(for: $0) as NSString).deletingLastPathComponent }).sorted() {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
