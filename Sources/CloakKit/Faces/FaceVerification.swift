@@ -17,7 +17,8 @@ import Foundation
 ///    or one photo per person), each probe's nearest identity is reported too.
 ///
 /// Each photo stands for one person through its largest face. The verdict is that protection holds only
-/// when no clean probe matches the cloaked gallery.
+/// when no clean probe matches the cloaked gallery while at least one matches the clean gallery (else the
+/// tracker could not recognise the person at all, and the test says nothing: inconclusive).
 public struct FaceVerification {
     public var originals: String
     public var cloaked: String
@@ -79,6 +80,7 @@ public struct FaceVerification {
         public var probes: [Probe]
         /// Other identities and how many of their photos had a face.
         public var others: [String: Int]
+        /// No clean probe matched the cloaked gallery, and at least one matched the clean gallery.
         public var holds: Bool
         public var seconds: Double
     }
@@ -172,7 +174,8 @@ public struct FaceVerification {
             let result = Result(runID: run.id, originals: absolutePath(originals), cloaked: absolutePath(cloaked),
                                 threshold: threshold, pairs: pairs, probes: probes,
                                 others: otherIdentities.mapValues(\.count),
-                                holds: !probes.isEmpty && probes.allSatisfy { $0.matchesCloaked == 0 },
+                                holds: probes.count >= 2 && probes.allSatisfy { $0.matchesCloaked == 0 }
+                                    && probes.contains { $0.matchesClean > 0 },
                                 seconds: Date().timeIntervalSince(started))
             try record(result, store: store, runID: run.id)
             let folder = reportFolder ?? "reports/verify-faces-\(run.id)"

@@ -19,6 +19,12 @@ public enum FaceVerificationReport {
         }
         let matched = r.probes.filter { $0.matchesCloaked > 0 }.count
         let cleanMatched = r.probes.filter { $0.matchesClean > 0 }.count
+        if matched == 0 && cleanMatched == 0 {
+            return "**Inconclusive**: a tracker that enrolled the cloaked photos matched none of the \(r.probes.count) clean "
+                + "photos at dlib's \(String(format: "%.1f", r.threshold)) threshold, but with the clean photos enrolled it "
+                + "matched none either, so this test cannot show what the cloak does (are the photos all of one person, with "
+                + "faces large and frontal enough to recognise?)."
+        }
         if matched == 0 {
             return "**Protection holds**: a tracker that enrolled the cloaked photos matched none of the "
                 + "\(r.probes.count) clean photos at dlib's \(String(format: "%.1f", r.threshold)) threshold "
@@ -66,7 +72,8 @@ public enum FaceVerificationReport {
     static func html(_ r: FaceVerification.Result, thumbnails: [Thumbnail]) -> String {
         let md = markdown(r)
         var body = "<h1>Face cloak verification</h1>\n"
-        body += "<p class=\"verdict \(r.holds ? "holds" : "broken")\">"
+        let verdict = r.holds ? "holds" : (r.probes.contains { $0.matchesCloaked > 0 } ? "broken" : "inconclusive")
+        body += "<p class=\"verdict \(verdict)\">"
             + VerificationReport.escape(conclusion(r).replacingOccurrences(of: "**", with: "")) + "</p>\n"
         body += "<pre>" + VerificationReport.escape(md) + "</pre>\n"
         if !thumbnails.isEmpty {
