@@ -79,13 +79,7 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String, createParentD
         name = path
     }
     guard !name.isEmpty else { throw ImageError.isDirectory(path: path) }
-    if createParentDirectories {
-        do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        } catch {
-            throw ImageError.writeFailed(path: path, reason: "cannot create directory \(dir): \(error.localizedDescription)")
-        }
-    }
+    if createParentDirectories { try createDirectory(dir, forWriting: path) }
     var st = stat()
     if stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { throw ImageError.isDirectory(path: path) }
 
@@ -114,6 +108,18 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String, createParentD
     if close(fd) != 0 { throw failure(errno) }
     if rename(tmp, path) != 0 { throw failure(errno) }
     ok = true
+}
+
+/// Creates the folder `dir`, and any missing folder above it (like `mkdir -p`); one that already exists is
+/// fine. Writers about to write many files at once call it first, so that no two writes race to create the
+/// same folder.
+/// - Throws: `ImageError.writeFailed` naming `path` (the file to be written there) or else `dir`.
+public func createDirectory(_ dir: String, forWriting path: String? = nil) throws {
+    do {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    } catch {
+        throw ImageError.writeFailed(path: path ?? dir, reason: "cannot create directory \(dir): \(error.localizedDescription)")
+    }
 }
 
 /// Removes the temporary files that ``writeFileAtomically(_:to:createParentDirectories:durable:)`` calls cut

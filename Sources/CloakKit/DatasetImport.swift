@@ -116,9 +116,8 @@ public struct DatasetImport: Sendable {
                 let progress = ProgressReporter("import \(split.rawValue)", total: indices.count, unit: "images", quiet: quiet)
                 var batch: [OutputEntry] = []
                 // Encoded, checked and written on all cores a chunk at a time; recorded in index order.
-                for className in Set(indices.map { FashionMNIST.classNames[Int(data.labels[$0])] }).sorted() {
-                    try FileManager.default.createDirectory(atPath: "\(output)/\(split.rawValue)/\(className)",
-                                                            withIntermediateDirectories: true)
+                for className in Set(indices.map { FashionMNIST.classNames[Int(data.labels[$0])] }) {
+                    try createDirectory("\(output)/\(split.rawValue)/\(className)")
                 }
                 let chunk = 64 * max(1, ProcessInfo.processInfo.activeProcessorCount)
                 for begin in stride(from: 0, to: indices.count, by: chunk) {

@@ -87,6 +87,12 @@ public struct FaceVerification {
 
     static let selfIdentity = "this person (cloaked gallery)"
 
+    /// The verdict (``Result/holds``): at least two probes, none matching the cloaked gallery, and at least one
+    /// matching the clean gallery (else the tracker could not recognise the person even from clean photos).
+    static func protectionHolds(_ probes: [Probe]) -> Bool {
+        probes.count >= 2 && probes.allSatisfy { $0.matchesCloaked == 0 } && probes.contains { $0.matchesClean > 0 }
+    }
+
     public func run(store: ProvenanceStore, arguments: [String]) throws -> (result: Result, reportFolder: String) {
         let started = Date()
         let models = try FaceModels(directory: modelsDirectory)
@@ -174,8 +180,7 @@ public struct FaceVerification {
             let result = Result(runID: run.id, originals: absolutePath(originals), cloaked: absolutePath(cloaked),
                                 threshold: threshold, pairs: pairs, probes: probes,
                                 others: otherIdentities.mapValues(\.count),
-                                holds: probes.count >= 2 && probes.allSatisfy { $0.matchesCloaked == 0 }
-                                    && probes.contains { $0.matchesClean > 0 },
+                                holds: Self.protectionHolds(probes),
                                 seconds: Date().timeIntervalSince(started))
             try record(result, store: store, runID: run.id)
             let folder = reportFolder ?? "reports/verify-faces-\(run.id)"

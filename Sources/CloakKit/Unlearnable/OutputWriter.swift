@@ -101,19 +101,13 @@ struct OutputWriter {
         // What a killed earlier run was writing when it stopped goes; every output folder exists before the images
         // are prepared in parallel (no two threads race to make one).
         removeAbandonedTemporaryFiles(in: output, recursive: true)
-        for folder in Set(loaded.paths.map { (outputPath(for: $0) as NSString).deletingLastPathComponent }).sorted() {
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            } catch {
-                throw ImageError.writeFailed(path: folder, reason: "cannot create directory: \(error.localizedDescription)")
-            }
+        for folder in Set(loaded.paths.map { (outputPath(for: $0) as NSString).deletingLastPathComponent }) {
+            try createDirectory(folder)
         }
         let chunk = 8 * max(1, ProcessInfo.processInfo.activeProcessorCount)
-        var begin = 0
-        while begin < loaded.count {
-            let end = min(begin + chunk, loaded.count)
-            let first = begin
-            let outcomes = concurrentMap(count: end - begin) { k in Swift.Result { try prepare(first + k) } }
+        for begin in stride(from: 0, to: loaded.count, by: chunk) {
+            let count = min(chunk, loaded.count - begin)
+            let outcomes = concurrentMap(count: count) { k in Swift.Result { try prepare(begin + k) } }
             for (k, outcome) in outcomes.enumerated() {
                 defer { progress.advance() }
                 let path = loaded.paths[begin + k]
@@ -135,7 +129,6 @@ struct OutputWriter {
                     batch.removeAll(keepingCapacity: true)
                 }
             }
-            begin = end
         }
         try store.recordOutputs(runID: run.id, batch)
         sync()

@@ -112,7 +112,7 @@ public enum VerificationReport {
             lines.append("The protection holds under \(list(holds)) (clean-test accuracy stays near chance compared with the clean baseline).")
         }
         let unjudged = r.rows.filter { $0.verdict == .unknown }
-        if r.baselineDataset == nil, !unjudged.isEmpty {
+        if !unjudged.isEmpty && r.baselineDataset == nil {
             lines.append("No clean baseline was given (--baseline), so the numbers above cannot be judged.")
         } else if !unjudged.isEmpty {
             let scores = unjudged.map { "\(pct($0.baseline?.bestCheck ?? 0)) under `\($0.countermeasure)`" }

@@ -90,20 +90,18 @@ public struct Verifier: Sendable {
         return try run.run { run in
             // Load everything at the protected set's working size, once it is clear the job fits in memory.
             let trainIndices = train.indices(limitPerClass: settings.limitPerClass)
+            let baselineIndices = baseline?.indices(limitPerClass: settings.limitPerClass)
             let chosen = WorkingSize.choose(requested: nil, folder: train, indices: trainIndices)
             if let chosen {
-                let baselineCount = baseline.map { $0.indices(limitPerClass: settings.limitPerClass).count } ?? 0
-                try WorkingSize.check(images: trainIndices.count + test.samples.count + baselineCount, size: chosen.size,
-                                      batch: settings.batchSize, model: settings.model, noiseCopies: 0, path: train.root)
+                try WorkingSize.check(images: trainIndices.count + test.samples.count + (baselineIndices?.count ?? 0),
+                                      size: chosen.size, batch: settings.batchSize, model: settings.model, noiseCopies: 0, path: train.root)
                 if let note = chosen.note { log("note: " + note) }
             }
             let protectedImages = train.load(size: chosen?.size, indices: trainIndices)
             let size = (protectedImages.width, protectedImages.height)
             let channels = protectedImages.channels
             let testImages = test.load(size: size, channels: channels)
-            let baselineImages = baseline.map { b in
-                b.load(size: size, channels: channels, indices: b.indices(limitPerClass: settings.limitPerClass))
-            }
+            let baselineImages = baseline.map { $0.load(size: size, channels: channels, indices: baselineIndices) }
             // A folder given twice (say, as test set and baseline) reports each unreadable file once.
             var seenFailures = Set<String>()
             let failures = (protectedImages.failures + testImages.failures + (baselineImages?.failures ?? []))
