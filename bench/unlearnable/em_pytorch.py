@@ -68,6 +68,18 @@ class ToyModel(nn.Module):
         return self.fc(self.global_avg_pool(self.block1(x)).flatten(1))
 
 
+def surrogate_model(kind, in_ch, h, w, classes):
+    """The surrogate: the ToyModel (the algorithm's), or, as an experiment, an MLP (two hidden layers of 512 with
+    ReLU) or a linear model (softmax regression) over the flattened image."""
+    if kind == "toy":
+        return ToyModel(in_ch, classes)
+    d = in_ch * h * w
+    if kind == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(d, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                             nn.Linear(512, classes))
+    return nn.Sequential(nn.Flatten(), nn.Linear(d, classes))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Data
 
@@ -164,7 +176,8 @@ class MinMin:
         self.train_order, self.train_pos = None, 0
 
     def initialise(self, i):
-        m = ToyModel(self.x.shape[1], self.classes)
+        _, c, h, w = self.x.shape
+        m = surrogate_model(self.args.surrogate, c, h, w, self.classes)
         self.models[i] = m.to(memory_format=torch.channels_last) if self.cl else m
         self.opts[i] = torch.optim.SGD(self.models[i].parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
 
@@ -302,6 +315,9 @@ def main():
                     help="an experiment, not the algorithm: an ensemble of K surrogates, each trained --train-steps "
                          "batches per round; the noise descends the sum of their losses and the stop test takes the "
                          "worst error (default 1)")
+    ap.add_argument("--surrogate", choices=["toy", "mlp", "linear"], default="toy",
+                    help="the surrogate: the reference ToyModel (default, the algorithm's) or, as an experiment, an "
+                         "MLP (2 hidden layers of 512) or a linear model over the flattened image")
     ap.add_argument("--restart-every", type=int, default=0,
                     help="an experiment: re-initialise the surrogates after the first (with --surrogates 1, the only "
                          "one) every R rounds, so the noise must also suit barely trained models; the restarted ones "
@@ -429,7 +445,8 @@ def main():
         "settings": {"epsilon": args.epsilon, "stepSize": args.step_size, "pgdSteps": args.pgd_steps,
                      "trainSteps": args.train_steps, "stopError": args.stop_error, "subset": args.subset,
                      "generationOrder": args.generation_order, "limitPerClass": args.limit_per_class,
-                     "seed": args.seed, "surrogates": args.surrogates, "noiseBlock": args.noise_block,
+                     "seed": args.seed, "surrogate": args.surrogate, "surrogates": args.surrogates,
+                     "noiseBlock": args.noise_block,
                      "noiseTile": args.noise_tile,
                      "restartEvery": args.restart_every, "restartUntil": args.restart_until,
                      "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit, "batchSize": args.batch_size},
