@@ -45,13 +45,24 @@ public struct FileWalker: Sendable {
 
     /// Walks each of `paths` (files or folders). A file given directly is included whatever its
     /// extension; the decoder will judge it.
-    public func walk(_ paths: [String]) -> Result {
+    ///
+    /// A folder reached through a link that is one of `avoiding` (compared by identity, not by path) is
+    /// reported and not entered: an image folder's walk of one class must not wander, through a link, into
+    /// the data set's root or another class, whose images would then get this class's label.
+    public func walk(_ paths: [String], avoiding: [String] = []) -> Result {
         var result = Result(files: [], problems: [])
         var seenFolders = Set<FileID>()
+        var avoided: [FileID: String] = [:]
+        for folder in avoiding {
+            if case .folder(let id) = Self.kind(of: folder) { avoided[id] = folder }
+        }
+        for path in paths {   // what is asked for is walked, whatever else is avoided
+            if case .folder(let id) = Self.kind(of: path) { avoided[id] = nil }
+        }
         for path in paths {
             switch Self.kind(of: path) {
             case .folder(let id):
-                walkFolder(path, id: id, ancestors: [], seen: &seenFolders, into: &result)
+                walkFolder(path, id: id, ancestors: [], avoided: avoided, seen: &seenFolders, into: &result)
             case .file:
                 result.files.append(path)
             case .other(let reason):
@@ -62,10 +73,14 @@ public struct FileWalker: Sendable {
     }
 
     /// Walks one folder's contents.
-    func walkFolder(_ folder: String, id: FileID, ancestors: Set<FileID>, seen: inout Set<FileID>,
-                    into result: inout Result) {
+    func walkFolder(_ folder: String, id: FileID, ancestors: Set<FileID>, avoided: [FileID: String],
+                    seen: inout Set<FileID>, into result: inout Result) {
         if ancestors.contains(id) {
             result.problems.append(WalkProblem(path: folder, reason: "symbolic link loop (leads back to a folder being walked); skipped"))
+            return
+        }
+        if let other = avoided[id] {
+            result.problems.append(WalkProblem(path: folder, reason: "symbolic link to \(other), which is walked on its own; skipped"))
             return
         }
         if seen.contains(id) { return }   // reached twice through links: walk it once
@@ -86,7 +101,7 @@ public struct FileWalker: Sendable {
                 if isImageName(name) {
                     result.problems.append(WalkProblem(path: path, reason: "is a folder named like an image; not entered"))
                 } else {
-                    walkFolder(path, id: child, ancestors: inner, seen: &seen, into: &result)
+                    walkFolder(path, id: child, ancestors: inner, avoided: avoided, seen: &seen, into: &result)
                 }
             case .file:
                 if isImageName(name) { result.files.append(path) }

@@ -36,10 +36,23 @@ public struct ImageFolder: Sendable {
         var classes: [String] = []
         var samples: [(String, Int)] = []
         var problems: [WalkProblem] = []
-        for name in names.sorted(by: FileWalker.byteOrder) where !name.hasPrefix(".") {
+        let folders = names.sorted(by: FileWalker.byteOrder).filter { !$0.hasPrefix(".") }.filter { name in
+            if case .folder = FileWalker.kind(of: (root as NSString).appendingPathComponent(name)) { return true }
+            return false
+        }
+        var classFolders: [FileWalker.FileID: String] = [:]
+        for name in folders {
             let path = (root as NSString).appendingPathComponent(name)
-            guard case .folder = FileWalker.kind(of: path) else { continue }
-            let walked = walker.walk([path])
+            if case .folder(let id) = FileWalker.kind(of: path) {
+                if let earlier = classFolders[id] {
+                    problems.append(WalkProblem(path: path, reason: "the same folder as \(earlier) (a symbolic link); skipped, not a second class"))
+                    continue
+                }
+                classFolders[id] = path
+            }
+            // A link inside one class to the root or to another class would relabel that class's images.
+            let others = [root] + folders.filter { $0 != name }.map { (root as NSString).appendingPathComponent($0) }
+            let walked = walker.walk([path], avoiding: others)
             problems += walked.problems
             if walked.files.isEmpty { continue }
             let label = classes.count

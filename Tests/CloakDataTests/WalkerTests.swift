@@ -55,6 +55,26 @@ struct WalkerTests {
         #expect(folder.samples[1].path == dir + "/bird/0.png")
     }
 
+    @Test func imageFolderLinksDoNotRelabelAnotherClassesImages() throws {
+        let dir = try temporaryDirectory()
+        let fm = FileManager.default
+        for cls in ["cat", "dog"] {
+            try fm.createDirectory(atPath: "\(dir)/\(cls)", withIntermediateDirectories: true)
+            touch("\(dir)/\(cls)/0.png")
+        }
+        try fm.createSymbolicLink(atPath: dir + "/dog/root", withDestinationPath: "..")        // back to the root
+        try fm.createSymbolicLink(atPath: dir + "/dog/cats", withDestinationPath: "../cat")    // into another class
+        try fm.createSymbolicLink(atPath: dir + "/hound", withDestinationPath: "dog")           // a class twice
+        let folder = try ImageFolder(root: dir)
+        #expect(folder.classes == ["cat", "dog"])
+        #expect(folder.samples.map(\.path) == [dir + "/cat/0.png", dir + "/dog/0.png"])
+        let reasons = Dictionary(uniqueKeysWithValues: folder.problems.map { ($0.path, $0.reason) })
+        #expect(reasons[dir + "/dog/root"]?.contains("walked on its own") == true)
+        #expect(reasons[dir + "/dog/cats"] == "symbolic link to \(dir)/cat, which is walked on its own; skipped")
+        #expect(reasons[dir + "/hound"]?.contains("the same folder as \(dir)/dog") == true)
+        #expect(folder.problems.count == 3)
+    }
+
     @Test func imageFolderErrorsNameThePath() throws {
         let dir = try temporaryDirectory()
         #expect(throws: DatasetError.noClasses(path: dir)) { try ImageFolder(root: dir) }

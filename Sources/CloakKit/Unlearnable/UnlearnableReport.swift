@@ -5,11 +5,11 @@ public enum UnlearnableReport {
     public static func text(_ s: UnlearnableJob.Summary) -> String {
         if s.alreadyDone == true {
             return "Already done: \(s.outputFolder) holds this job's \(ProgressReporter.grouped(s.written)) cloaked images "
-                + String(format: "(run %lld, surrogate error %.4f after %d rounds); nothing to do.", s.runID, s.finalError, s.rounds)
+                + String(format: "(run %lld, surrogate error %.4f after ", s.runID, s.finalError) + rounds(s.rounds) + "); nothing to do."
         }
         var out = "\(s.settings.mode.rawValue.capitalized)-wise unlearnable noise (eps \(fmt(s.settings.epsilon))/255, "
         out += "surrogate \(s.settings.model.rawValue), \(s.width)x\(s.height)x\(s.channels)): "
-        out += String(format: "surrogate error %.4f after %d rounds", s.finalError, s.rounds)
+        out += String(format: "surrogate error %.4f after ", s.finalError) + rounds(s.rounds)
         out += " in \(ProgressReporter.duration(s.generationSeconds))"
         out += s.resumed ? " (resumed)" : ""
         out += ".\n"
@@ -34,6 +34,9 @@ public enum UnlearnableReport {
         String(format: "(L-inf <= %d/255, mean PSNR %.1f dB, mean SSIM %.4f)", maxLinf, meanPSNR, meanSSIM)
             + (failures > 0 ? "; \(failures) file(s) failed (see cloak history / cloak show)" : "")
     }
+
+    /// "1 round", "14 rounds".
+    static func rounds(_ n: Int) -> String { n == 1 ? "1 round" : "\(n) rounds" }
 
     static func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
 }
