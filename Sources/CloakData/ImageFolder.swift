@@ -5,7 +5,9 @@ import Foundation
 /// Classes are the sub-folders of `root`, sorted by name in byte order; a class's index is its position
 /// in ``classes`` (as PyTorch's `torchvision.datasets.ImageFolder` does). Images are found recursively
 /// inside each class folder by ``FileWalker`` and listed in byte order of their paths, so the order is
-/// deterministic. Folders with no images are not classes.
+/// deterministic. Folders with no images are not classes. Within a class, two files whose paths differ only
+/// in the extension (`0.jpg`, `0.png`) would have one cloaked copy (`0.png`): the first in byte order is
+/// kept, the other is listed in ``problems``.
 public struct ImageFolder: Sendable {
     /// The data set's root folder.
     public let root: String
@@ -54,10 +56,24 @@ public struct ImageFolder: Sendable {
             let others = [root] + folders.filter { $0 != name }.map { (root as NSString).appendingPathComponent($0) }
             let walked = walker.walk([path], avoiding: others)
             problems += walked.problems
-            if walked.files.isEmpty { continue }
+            // Cloaked copies (always .png) and clean originals are paired by path without extension, so two
+            // files that differ only in it ("0.jpg", "0.png") would write one output: the first is kept.
+            var stems: [String: String] = [:]
+            var files: [String] = []
+            for file in walked.files {
+                let stem = (file as NSString).deletingPathExtension
+                if let first = stems[stem] {
+                    problems.append(WalkProblem(path: file, reason: "has the same name as \(first) apart from the extension, "
+                        + "so their outputs would be one file; left out (rename one of them)"))
+                } else {
+                    stems[stem] = file
+                    files.append(file)
+                }
+            }
+            if files.isEmpty { continue }
             let label = classes.count
             classes.append(name)
-            samples += walked.files.map { ($0, label) }
+            samples += files.map { ($0, label) }
         }
         guard !classes.isEmpty else { throw DatasetError.noClasses(path: root) }
         self.classes = classes

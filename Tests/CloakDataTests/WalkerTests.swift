@@ -75,6 +75,16 @@ struct WalkerTests {
         #expect(folder.problems.count == 3)
     }
 
+    @Test func imageFolderKeepsOneOfTwoFilesThatDifferOnlyInTheExtension() throws {
+        let dir = try temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir + "/cat/sub", withIntermediateDirectories: true)
+        for name in ["0.png", "0.jpg", "0.PNG", "1.jpeg", "sub/0.png"] { touch("\(dir)/cat/\(name)") }
+        let folder = try ImageFolder(root: dir)
+        #expect(folder.samples.map(\.path) == ["0.PNG", "1.jpeg", "sub/0.png"].map { "\(dir)/cat/\($0)" })
+        #expect(folder.problems.map(\.path) == ["0.jpg", "0.png"].map { "\(dir)/cat/\($0)" })
+        #expect(folder.problems.allSatisfy { $0.reason.contains("same name as \(dir)/cat/0.PNG apart from the extension") })
+    }
+
     @Test func imageFolderErrorsNameThePath() throws {
         let dir = try temporaryDirectory()
         #expect(throws: DatasetError.noClasses(path: dir)) { try ImageFolder(root: dir) }
