@@ -523,6 +523,16 @@ struct CleanMixTests {
             .run(store: try ProvenanceStore(), arguments: ["cloak"])
         #expect(outcome.result.cleanFraction == 0.5)
         #expect(VerificationReport.markdown(outcome.result).contains("Partial protection: 50.0% of the protected training images"))
+        settings.cleanFraction = 0
+        let twoClasses = try makeTinyFolder(classes: 2, seed: 12)
+        let mismatch = VerifyError.classMismatch(path: twoClasses, classes: ["class0", "class1"], trainPath: train,
+                                                 trainClasses: ["class0", "class1", "class2"])
+        #expect(throws: mismatch) {
+            try Verifier(trainFolder: train, testFolder: test, baselineFolder: twoClasses, settings: settings, quiet: true)
+                .run(store: try ProvenanceStore(), arguments: ["cloak"])
+        }
+        #expect(mismatch.localizedDescription.hasPrefix("\(twoClasses): its classes (class0, class1) are not those of "))
+        #expect(mismatch.localizedDescription.contains("; no images of class2."))
         settings.cleanFraction = 0.5
         #expect(throws: VerifyError.cleanFractionNeedsBaseline) {
             try Verifier(trainFolder: train, testFolder: test, settings: settings, quiet: true)

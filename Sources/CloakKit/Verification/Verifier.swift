@@ -77,8 +77,9 @@ public struct Verifier: Sendable {
         let test = try ImageFolder(root: FileRecords.absolute(testFolder))
         let baseline = try baselineFolder.map { try ImageFolder(root: FileRecords.absolute($0)) }
         guard settings.cleanFraction == 0 || baseline != nil else { throw VerifyError.cleanFractionNeedsBaseline }
-        guard test.classes == train.classes, baseline.map({ $0.classes == train.classes }) ?? true else {
-            throw VerifyError.classMismatch(train: train.classes, other: test.classes == train.classes ? baseline!.classes : test.classes)
+        for other in [test] + (baseline.map { [$0] } ?? []) where other.classes != train.classes {
+            throw VerifyError.classMismatch(path: other.root, classes: other.classes, trainPath: train.root,
+                                            trainClasses: train.classes)
         }
         let parameters = JSON.string(Parameters(train: train.root, test: test.root, baseline: baseline?.root, settings: settings))
         // The same verification of the same folders resumes an interrupted run: models already trained are kept.
@@ -281,7 +282,8 @@ public struct Verifier: Sendable {
 
 /// Failures of `cloak verify`.
 public enum VerifyError: Error, LocalizedError, Equatable {
-    case classMismatch(train: [String], other: [String])
+    /// The test or baseline folder (`path`) does not hold the training folder's classes, in the same order.
+    case classMismatch(path: String, classes: [String], trainPath: String, trainClasses: [String])
     /// `--clean-fraction` without `--baseline`: there are no clean originals to mix in.
     case cleanFractionNeedsBaseline
     /// `--clean-fraction` needs more clean originals (same relative path in the baseline) than there are.
@@ -289,8 +291,14 @@ public enum VerifyError: Error, LocalizedError, Equatable {
 
     public var errorDescription: String? {
         switch self {
-        case .classMismatch(let train, let other):
-            return "the folders have different classes: \(train.joined(separator: ", ")) vs \(other.joined(separator: ", "))"
+        case .classMismatch(let path, let classes, let trainPath, let trainClasses):
+            let missing = trainClasses.filter { !classes.contains($0) }, extra = classes.filter { !trainClasses.contains($0) }
+            var why: [String] = []
+            if !missing.isEmpty { why.append("no images of " + missing.joined(separator: ", ")) }
+            if !extra.isEmpty { why.append("classes the training data lacks: " + extra.joined(separator: ", ")) }
+            return "\(path): its classes (\(classes.joined(separator: ", "))) are not those of \(trainPath) "
+                + "(\(trainClasses.joined(separator: ", ")))" + (why.isEmpty ? "" : "; " + why.joined(separator: "; "))
+                + ". Classes are the sub-folders that hold images; every folder needs the same ones"
         case .cleanFractionNeedsBaseline:
             return "--clean-fraction needs --baseline: the clean originals of the protected images"
         case .tooFewCleanOriginals(let baseline, let needed, let found):
