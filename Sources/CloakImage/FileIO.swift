@@ -115,10 +115,25 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String, createParentD
 /// same folder.
 /// - Throws: `ImageError.writeFailed` naming `path` (the file to be written there) or else `dir`.
 public func createDirectory(_ dir: String, forWriting path: String? = nil) throws {
+    // The nearest part of `dir` that exists must be a folder: name it when it is a file.
+    var existing = dir
+    while !existing.isEmpty, existing != "/", access(existing, F_OK) != 0 {
+        existing = (existing as NSString).deletingLastPathComponent
+    }
+    var isFolder: ObjCBool = false
+    if !existing.isEmpty, FileManager.default.fileExists(atPath: existing, isDirectory: &isFolder), !isFolder.boolValue {
+        let what = existing == dir ? "it is a file, not a folder" : "\(existing) is a file, not a folder"
+        throw ImageError.writeFailed(path: path ?? dir, reason: path == nil ? what : "cannot create directory \(dir): \(what)")
+    }
     do {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     } catch {
-        throw ImageError.writeFailed(path: path ?? dir, reason: "cannot create directory \(dir): \(error.localizedDescription)")
+        var reason = error.localizedDescription
+        if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            reason = String(cString: strerror(Int32(posix.code)))
+        }
+        throw ImageError.writeFailed(path: path ?? dir, reason: path == nil ? "cannot create the folder: \(reason)"
+                                                                             : "cannot create directory \(dir): \(reason)")
     }
 }
 

@@ -141,6 +141,24 @@ final class WriteTests: XCTestCase {
         XCTAssertEqual(try ImageCodec.readHeader(path: p), ImageHeader(format: .jpeg, width: 96, height: 64))
     }
 
+    func testAFileInTheWayOfAFolderIsNamed() throws {
+        let dir = try temporaryDirectory(self)
+        try writeFileAtomically([1], to: dir + "/file")
+        assertImageError(try createDirectory(dir + "/file"), path: dir + "/file") {
+            $0 == .writeFailed(path: dir + "/file", reason: "it is a file, not a folder")
+        }
+        assertImageError(try createDirectory(dir + "/file/a/b"), path: dir + "/file/a/b") {
+            $0 == .writeFailed(path: dir + "/file/a/b", reason: "\(dir)/file is a file, not a folder")
+        }
+        assertImageError(try createDirectory(dir + "/file/a", forWriting: dir + "/file/a/x.png"), path: dir + "/file/a/x.png") {
+            $0 == .writeFailed(path: dir + "/file/a/x.png", reason: "cannot create directory \(dir)/file/a: \(dir)/file is a file, not a folder")
+        }
+        try createDirectory(dir + "/new/a/b")
+        try createDirectory(dir + "/new/a/b")   // existing is fine
+        var isFolder: ObjCBool = false
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/new/a/b", isDirectory: &isFolder) && isFolder.boolValue)
+    }
+
     func testWritingOverADirectoryFails() throws {
         let dir = try temporaryDirectory(self)
         assertImageError(try writeFileAtomically([1, 2, 3], to: dir), path: dir) { $0 == .isDirectory(path: dir) }

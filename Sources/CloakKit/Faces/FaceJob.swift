@@ -114,6 +114,7 @@ public struct FaceJob {
         try settings.validate()
         let models = try FaceModels(directory: settings.modelsDirectory)
         let outputRoot = settings.outputFolder.map { absolutePath($0) }
+        if let outputRoot { try createDirectory(outputRoot) }   // before any work: a file in the way is reported now
 
         // The photos, each with the root it was found under (for the mirrored output tree).
         var work: [(path: String, relative: String)] = []

@@ -58,6 +58,7 @@ public struct NoiseApplicationJob: Sendable {
         let (layout, patterns, npy) = try Self.readNoise(in: source)
         let noiseFile = FileRecords.record(bytes: npy, path: "\(source)/noise.npy", width: nil, height: nil, format: "npy")
         let folder = try ImageFolder(root: root)
+        try createDirectory(output)
         var patternOfClass: [Int] = []
         for name in folder.classes {
             guard let p = layout.classes.firstIndex(of: name) else {

@@ -73,6 +73,7 @@ public struct UnlearnableJob: Sendable {
             throw UnlearnableError.invalidSettings("--out must not be inside the input folder \(root)")
         }
         let folder = try ImageFolder(root: root)
+        try createDirectory(output)   // before any work: a file in the way is reported now, not after generating
         let indices = folder.indices(limitPerClass: limitPerClass)
         let log: (String) -> Void = { if !quiet { StandardError.print($0) } }
 

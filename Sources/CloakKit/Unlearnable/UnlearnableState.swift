@@ -52,7 +52,7 @@ struct UnlearnableState: Codable {
     static func save(_ generator: ErrorMinimizingNoise, history: [ErrorMinimizingNoise.RoundSummary], jobKey: String,
                      finished: Bool, output: String) throws -> UnlearnableState {
         let dir = folder(in: output)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try createDirectory(dir)
         let r = generator.round
         try writeFileAtomically(NPYFile.encode(generator.noise, shape: [generator.noise.count]), to: "\(dir)/noise-\(r).npy")
         try writeFileAtomically([UInt8](Checkpoint(of: generator.model).serialized()), to: "\(dir)/surrogate-\(r).ckpt")

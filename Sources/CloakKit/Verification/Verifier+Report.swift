@@ -6,7 +6,7 @@ extension Verifier {
     /// `report.json`, `report.html` and `report.md` in `folder`.
     func writeReport(_ result: VerificationResult, to folder: String, protected: LoadedImageFolder,
                      baselineFolder: ImageFolder?) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try createDirectory(folder)
         try writeFileAtomically(Array(try VerificationReport.json(result).utf8), to: folder + "/report.json")
         try writeFileAtomically(Array(VerificationReport.markdown(result).utf8), to: folder + "/report.md")
         // Sample grid: for a few images of the protected set, the clean original from the baseline folder

@@ -81,6 +81,7 @@ public struct Verifier: Sendable {
             throw VerifyError.classMismatch(path: other.root, classes: other.classes, trainPath: train.root,
                                             trainClasses: train.classes)
         }
+        if let reportFolder { try createDirectory(FileRecords.absolute(reportFolder)) }   // a file in the way: said now
         let parameters = JSON.string(Parameters(train: train.root, test: test.root, baseline: baseline?.root, settings: settings))
         // The same verification of the same folders resumes an interrupted run: models already trained are kept.
         let run = try RecordedRun(store: store, start: RunStart(

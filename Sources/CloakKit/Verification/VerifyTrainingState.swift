@@ -44,7 +44,7 @@ struct VerifyTrainingState: Codable {
 
     /// Saves the state after epoch `epochs` and removes the files of earlier epochs.
     func save(model: any Layer, optimizer: SGD, folder: String) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try createDirectory(folder)
         try writeFileAtomically([UInt8](Checkpoint(of: model).serialized()), to: "\(folder)/model-\(epochs).ckpt")
         var state = self
         state.momentum = try SavedMomentum.write(optimizer, to: "\(folder)/momentum-\(epochs).npy")
