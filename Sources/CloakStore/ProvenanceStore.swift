@@ -27,7 +27,7 @@ public final class ProvenanceStore: Sendable {
 
     /// Opens (creating if needed) the store at `path` and applies pending migrations.
     ///
-    /// - Throws: ``StoreError/notADatabase(path:)``, ``StoreError/foreignDatabase(path:)``,
+    /// - Throws: ``StoreError/notADatabase(path:)``, ``StoreError/isAFolder(path:)``, ``StoreError/foreignDatabase(path:)``,
     ///   ``StoreError/newerSchema(path:unknownMigrations:)`` (the file is left untouched), or
     ///   ``StoreError/sqlite(path:message:)``.
     public init(path: String) throws {
@@ -35,7 +35,7 @@ public final class ProvenanceStore: Sendable {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
-            if isDirectory.boolValue { throw StoreError.notADatabase(path: path) }
+            if isDirectory.boolValue { throw StoreError.isAFolder(path: path) }
             try Self.checkExisting(path: path)
         } else {
             let parent = (path as NSString).deletingLastPathComponent
@@ -43,7 +43,14 @@ public final class ProvenanceStore: Sendable {
                 do {
                     try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
                 } catch {
-                    throw StoreError.sqlite(path: path, message: "cannot create folder \(parent): \(error.localizedDescription)")
+                    var existing = parent   // name a file in the way
+                    while !existing.isEmpty, existing != "/", !fm.fileExists(atPath: existing) {
+                        existing = (existing as NSString).deletingLastPathComponent
+                    }
+                    var folder: ObjCBool = false
+                    let reason = fm.fileExists(atPath: existing, isDirectory: &folder) && !folder.boolValue
+                        ? "\(existing) is a file, not a folder" : error.localizedDescription
+                    throw StoreError.sqlite(path: path, message: "cannot create folder \(parent): \(reason)")
                 }
             }
         }

@@ -4,6 +4,8 @@ import Foundation
 public enum StoreError: Error, LocalizedError, Equatable {
     /// The file exists but does not start with SQLite's header; it was not opened for writing.
     case notADatabase(path: String)
+    /// The path is a folder: `--store` takes the database file (`<folder>/cloak.sqlite`, say).
+    case isAFolder(path: String)
     /// The file is an SQLite database that Cloak did not create (it has tables but no Cloak migrations).
     case foreignDatabase(path: String)
     /// The database was migrated by a newer Cloak; this version does not know the listed migrations.
@@ -17,6 +19,8 @@ public enum StoreError: Error, LocalizedError, Equatable {
         switch self {
         case .notADatabase(let path):
             return "\(path): not a Cloak store (not an SQLite database); the file was left untouched"
+        case .isAFolder(let path):
+            return "\(path): is a folder; the store is a file (try \(path)/cloak.sqlite)"
         case .foreignDatabase(let path):
             return "\(path): an SQLite database that Cloak did not create; the file was left untouched"
         case .newerSchema(let path, let unknown):

@@ -102,7 +102,14 @@ struct StoreOpeningTests {
 
     @Test func directoryIsNotAStore() throws {
         let dir = try makeTemporaryDirectory()
-        #expect(throws: StoreError.notADatabase(path: dir)) { try ProvenanceStore(path: dir) }
+        #expect(throws: StoreError.isAFolder(path: dir)) { try ProvenanceStore(path: dir) }
+        #expect(StoreError.isAFolder(path: dir).errorDescription == "\(dir): is a folder; the store is a file (try \(dir)/cloak.sqlite)")
+        // A file where a folder of the path should be is named
+        #expect(FileManager.default.createFile(atPath: dir + "/file", contents: Data([1])))
+        let inside = dir + "/file/sub/cloak.sqlite"
+        #expect(throws: StoreError.sqlite(path: inside, message: "cannot create folder \(dir)/file/sub: \(dir)/file is a file, not a folder")) {
+            try ProvenanceStore(path: inside)
+        }
     }
 
     @Test func resolvePathPrefersFlagThenEnvironmentThenDefault() {
