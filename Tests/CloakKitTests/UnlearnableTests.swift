@@ -352,6 +352,10 @@ struct UnlearnableTests {
             UnlearnableState.load(from: parent + "/reference")?.history.last?.error), stopError: 0)) {
             try resumed.run(store: store, arguments: ["cloak"])
         }
+        #expect(UnlearnableError.stopErrorNotReached(rounds: 1, error: 0.25, stopError: 0).localizedDescription
+            .hasPrefix("the surrogate's error was still 0.2500 after 1 round (stop error 0.0000, which no error is below); "))
+        #expect(UnlearnableError.stopErrorNotReached(rounds: 4, error: 0.25, stopError: 0.01).localizedDescription
+            .hasPrefix("the surrogate's error was still 0.2500 after 4 rounds (stop error 0.0100); no images were written"))
         let state = try #require(try UnlearnableState.load(from: parent + "/resumed"))
         #expect(state.round == 4 && state.history.map(\.round) == [1, 2, 3, 4])
         // The resumed run followed the same path as the uninterrupted one

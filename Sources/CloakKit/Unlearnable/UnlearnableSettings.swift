@@ -106,7 +106,8 @@ public enum UnlearnableError: Error, LocalizedError, Equatable {
         case .tooFewImages(let path, let count):
             return "\(path): only \(count) usable image(s); noise generation needs at least one image in each of two classes"
         case .stopErrorNotReached(let rounds, let error, let stopError):
-            return String(format: "the surrogate's error was still %.4f after %d rounds (stop error %.4f); ", error, rounds, stopError)
+            return String(format: "the surrogate's error was still %.4f after ", error) + UnlearnableReport.rounds(rounds)
+                + String(format: " (stop error %.4f", stopError) + (stopError == 0 ? ", which no error is below); " : "); ")
                 + "no images were written. The state is saved: raise --max-rounds to go on, or accept a higher "
                 + "--stop-error (either resumes from the last round)"
         case .stateMismatch(let path, let reason):
