@@ -48,6 +48,7 @@ let package = Package(
         .target(name: "CloakNN", dependencies: ["CloakTensor", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CloakData", dependencies: ["CloakImage", "CZlib"]),
         .target(name: "CloakStore", dependencies: [
+            "CloakImage",   // FileIO: file helpers shared by every writer
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -1,3 +1,4 @@
+import CloakImage
 import Foundation
 
 /// A path the walker could not use, with the reason (reported to the user and recorded in the store).
@@ -45,24 +46,23 @@ public struct FileWalker: Sendable {
 
     /// Walks each of `paths` (files or folders). A file given directly is included whatever its
     /// extension; the decoder will judge it.
-    ///
-    /// A folder reached through a link that is one of `avoiding` (compared by identity, not by path) is
-    /// reported and not entered: an image folder's walk of one class must not wander, through a link, into
-    /// the data set's root or another class, whose images would then get this class's label.
-    public func walk(_ paths: [String], avoiding: [String] = []) -> Result {
+    public func walk(_ paths: [String]) -> Result {
+        walk(paths, avoiding: [:])
+    }
+
+    /// ``walk(_:)``, except that a folder reached through a link that is one of `avoided` (by identity, with
+    /// the path to name it by) is reported and not entered: an image folder's walk of one class must not
+    /// wander, through a link, into the data set's root or another class, whose images would then get this
+    /// class's label. A folder in `paths` is walked even when it is among `avoided`.
+    func walk(_ paths: [String], avoiding avoided: [FileID: String]) -> Result {
         var result = Result(files: [], problems: [])
         var seenFolders = Set<FileID>()
-        var avoided: [FileID: String] = [:]
-        for folder in avoiding {
-            if case .folder(let id) = Self.kind(of: folder) { avoided[id] = folder }
-        }
-        for path in paths {   // what is asked for is walked, whatever else is avoided
-            if case .folder(let id) = Self.kind(of: path) { avoided[id] = nil }
-        }
         for path in paths {
             switch Self.kind(of: path) {
             case .folder(let id):
-                walkFolder(path, id: id, ancestors: [], avoided: avoided, seen: &seenFolders, into: &result)
+                var others = avoided
+                others[id] = nil
+                walkFolder(path, id: id, ancestors: [], avoided: others, seen: &seenFolders, into: &result)
             case .file:
                 result.files.append(path)
             case .other(let reason):
@@ -156,10 +156,5 @@ public struct FileWalker: Sendable {
         a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
-    static func reason(_ error: Error) -> String {
-        if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(posix.code)))
-        }
-        return (error as NSError).localizedDescription
-    }
+    static func reason(_ error: Error) -> String { systemReason(error) }
 }

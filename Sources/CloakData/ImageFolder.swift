@@ -38,23 +38,23 @@ public struct ImageFolder: Sendable {
         var classes: [String] = []
         var samples: [(String, Int)] = []
         var problems: [WalkProblem] = []
-        let folders = names.sorted(by: FileWalker.byteOrder).filter { !$0.hasPrefix(".") }.filter { name in
-            if case .folder = FileWalker.kind(of: (root as NSString).appendingPathComponent(name)) { return true }
-            return false
-        }
-        var classFolders: [FileWalker.FileID: String] = [:]
-        for name in folders {
+        // Class folders with their identities, found once; one reached under two names is a single class.
+        var classFolders: [(name: String, path: String)] = []
+        var avoided: [FileWalker.FileID: String] = [:]
+        if case .folder(let id) = FileWalker.kind(of: root) { avoided[id] = root }
+        for name in names.sorted(by: FileWalker.byteOrder) where !name.hasPrefix(".") {
             let path = (root as NSString).appendingPathComponent(name)
-            if case .folder(let id) = FileWalker.kind(of: path) {
-                if let earlier = classFolders[id] {
-                    problems.append(WalkProblem(path: path, reason: "the same folder as \(earlier) (a symbolic link); skipped, not a second class"))
-                    continue
-                }
-                classFolders[id] = path
+            guard case .folder(let id) = FileWalker.kind(of: path) else { continue }
+            if let earlier = avoided[id] {
+                problems.append(WalkProblem(path: path, reason: "the same folder as \(earlier) (a symbolic link); skipped, not a second class"))
+                continue
             }
+            avoided[id] = path
+            classFolders.append((name, path))
+        }
+        for (name, path) in classFolders {
             // A link inside one class to the root or to another class would relabel that class's images.
-            let others = [root] + folders.filter { $0 != name }.map { (root as NSString).appendingPathComponent($0) }
-            let walked = walker.walk([path], avoiding: others)
+            let walked = walker.walk([path], avoiding: avoided)
             problems += walked.problems
             // Cloaked copies (always .png) and clean originals are paired by path without extension, so two
             // files that differ only in it ("0.jpg", "0.png") would write one output: the first is kept.

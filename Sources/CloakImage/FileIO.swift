@@ -115,26 +115,38 @@ public func writeFileAtomically(_ bytes: [UInt8], to path: String, createParentD
 /// same folder.
 /// - Throws: `ImageError.writeFailed` naming `path` (the file to be written there) or else `dir`.
 public func createDirectory(_ dir: String, forWriting path: String? = nil) throws {
-    // The nearest part of `dir` that exists must be a folder: name it when it is a file.
-    var existing = dir
-    while !existing.isEmpty, existing != "/", access(existing, F_OK) != 0 {
-        existing = (existing as NSString).deletingLastPathComponent
-    }
-    var isFolder: ObjCBool = false
-    if !existing.isEmpty, FileManager.default.fileExists(atPath: existing, isDirectory: &isFolder), !isFolder.boolValue {
-        let what = existing == dir ? "it is a file, not a folder" : "\(existing) is a file, not a folder"
+    if let file = fileInTheWay(of: dir) {
+        let what = file == dir ? "it is a file, not a folder" : "\(file) is a file, not a folder"
         throw ImageError.writeFailed(path: path ?? dir, reason: path == nil ? what : "cannot create directory \(dir): \(what)")
     }
     do {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     } catch {
-        var reason = error.localizedDescription
-        if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            reason = String(cString: strerror(Int32(posix.code)))
-        }
+        let reason = systemReason(error)
         throw ImageError.writeFailed(path: path ?? dir, reason: path == nil ? "cannot create the folder: \(reason)"
                                                                              : "cannot create directory \(dir): \(reason)")
     }
+}
+
+/// The nearest part of `folder` that exists (itself, or a folder above it) when that is a file: what keeps
+/// `folder` from being created. `nil` when nothing is in the way.
+public func fileInTheWay(of folder: String) -> String? {
+    var existing = folder
+    while !existing.isEmpty, existing != "/", access(existing, F_OK) != 0 {
+        existing = (existing as NSString).deletingLastPathComponent
+    }
+    var isFolder: ObjCBool = false
+    guard !existing.isEmpty, FileManager.default.fileExists(atPath: existing, isDirectory: &isFolder), !isFolder.boolValue
+    else { return nil }
+    return existing
+}
+
+/// The system's short reason for a failed file operation ("Permission denied"), or Foundation's description.
+public func systemReason(_ error: Error) -> String {
+    if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(posix.code)))
+    }
+    return (error as NSError).localizedDescription
 }
 
 /// Removes the temporary files that ``writeFileAtomically(_:to:createParentDirectories:durable:)`` calls cut

@@ -1,3 +1,4 @@
+import CloakImage
 import Foundation
 import GRDB
 
@@ -43,13 +44,7 @@ public final class ProvenanceStore: Sendable {
                 do {
                     try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
                 } catch {
-                    var existing = parent   // name a file in the way
-                    while !existing.isEmpty, existing != "/", !fm.fileExists(atPath: existing) {
-                        existing = (existing as NSString).deletingLastPathComponent
-                    }
-                    var folder: ObjCBool = false
-                    let reason = fm.fileExists(atPath: existing, isDirectory: &folder) && !folder.boolValue
-                        ? "\(existing) is a file, not a folder" : error.localizedDescription
+                    let reason = fileInTheWay(of: parent).map { "\($0) is a file, not a folder" } ?? error.localizedDescription
                     throw StoreError.sqlite(path: path, message: "cannot create folder \(parent): \(reason)")
                 }
             }
