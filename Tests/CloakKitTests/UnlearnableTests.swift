@@ -266,6 +266,16 @@ struct UnlearnableTests {
         #expect(ImageMetrics.linf(image, rounded) <= 8)
     }
 
+    @Test func aGreyImageStaysGreyUnderColourNoise() {
+        let grey = RGBImage(width: 2, height: 1, gray: [100, 250])
+        let colourNoise: [Float] = [6, -3, 0, 8, 8, 8].map { $0 / 255 }
+        let out = OutputWriter.apply(colourNoise, channels: 3, to: grey, epsilon: 8)
+        #expect(out.isGrayscale && out.pixels == [101, 101, 101, 255, 255, 255])   // the channels' mean, 1 level
+        // A colour image gets each channel's own noise
+        let colour = RGBImage(width: 2, height: 1, pixels: [100, 100, 101, 250, 250, 250])
+        #expect(OutputWriter.apply(colourNoise, channels: 3, to: colour, epsilon: 8).pixels == [106, 97, 101, 255, 255, 255])
+    }
+
     func job(_ root: String, out: String, mode: UnlearnableSettings.Mode, rounds: Int = 3) -> UnlearnableJob {
         var settings = UnlearnableSettings(mode: mode)
         settings.batchSize = 8

@@ -39,13 +39,19 @@ struct OutputWriter {
     }
 
     /// `original + noise`, clamped to [0, 1], rounded to 8 bits and held within ±floor(ε) levels.
+    ///
+    /// A grey image stays grey: where the noise has 3 channels (a data set with colour images in it), a grey
+    /// image gets their mean, the same in every channel, so its output is a grey PNG like its input rather than
+    /// a colour one with coloured speckles (the mean of values within ±ε is within ±ε).
     static func apply(_ noise: [Float], channels: Int, to original: RGBImage, epsilon: Double) -> RGBImage {
         let limit = Int(epsilon.rounded(.down))
+        let channelMean = channels == 3 && original.isGrayscale
         var out = original
         for p in 0..<original.pixelCount {
+            let mean = channelMean ? (noise[3 * p] + noise[3 * p + 1] + noise[3 * p + 2]) / 3 : 0
             for ch in 0..<3 {
                 let input = Int(original.pixels[3 * p + ch])
-                let n = noise[p * channels + (channels == 1 ? 0 : ch)]
+                let n = channelMean ? mean : noise[p * channels + (channels == 1 ? 0 : ch)]
                 let v = min(1, max(0, Float(input) / 255 + n))
                 var q = Int((v * 255).rounded())
                 q = min(input + limit, max(input - limit, q))
