@@ -25,4 +25,36 @@ struct FaceVerificationReportTests {
         #expect(inconclusive.hasPrefix("**Inconclusive**") && inconclusive.contains("matched none either"))
         #expect(FaceVerificationReport.html(unrelated, thumbnails: []).contains("<p class=\"verdict inconclusive\">"))
     }
+
+    /// Probes with no threshold match, each with its nearest cloaked photo at 0.8 and another person at `others[i]`.
+    func resultWithOthers(_ others: [Double]) -> FaceVerification.Result {
+        var r = result(others.map { _ in (0, 2) })
+        for i in r.probes.indices {
+            r.probes[i].nearestOther = "b"
+            r.probes[i].nearestOtherDistance = others[i]
+            let own = r.probes[i].nearestCloaked!
+            r.probes[i].nearestIdentity = own <= others[i] ? FaceVerification.selfIdentity : "b"
+            r.probes[i].nearestIdentityDistance = min(own, others[i])
+        }
+        r.others = ["b": 1]
+        r.holds = FaceVerification.protectionHolds(r.probes)
+        return r
+    }
+
+    @Test func aTrackerNamingTheNearestPersonMustNameSomeoneElse() {
+        // Past the threshold, yet nearer the cloaked photos than the other person for 2 of 3: weakened, not holds
+        let weakened = resultWithOthers([0.7, 0.9, 0.85])
+        #expect(!weakened.holds)
+        let text = FaceVerificationReport.conclusion(weakened)
+        #expect(text.hasPrefix("**Protection weakened**") && text.contains("named this person for 2 of 3")
+                && text.contains("the 1 other person was farther away") && text.contains("--mode high"))
+        #expect(FaceVerificationReport.html(weakened, thumbnails: []).contains("<p class=\"verdict weakened\">"))
+        #expect(FaceVerificationReport.markdown(weakened).contains("| b (0.900) | this person (cloaked gallery) (0.800) |"))
+        // The other person nearer for every probe: holds, and says the nearest-person tracker was tried
+        let holds = resultWithOthers([0.7, 0.75, 0.6])
+        #expect(holds.holds)
+        #expect(FaceVerificationReport.conclusion(holds).contains("named someone else every time"))
+        // Without other people, the verdict says that tracker was not tested
+        #expect(FaceVerificationReport.conclusion(result([(0, 2), (0, 2)])).contains("was not tested (it needs --others)"))
+    }
 }

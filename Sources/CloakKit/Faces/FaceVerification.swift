@@ -14,11 +14,14 @@ import Foundation
 ///    each clean photo it did not enrol (the photo's own cloaked copy is left out of the gallery). A probe
 ///    matches when its distance to a gallery face is below dlib's 0.6 threshold. For contrast the same with
 ///    the clean photos as the gallery. With `--others` (a folder of other people: one subfolder per person,
-///    or one photo per person), each probe's nearest identity is reported too.
+///    or one photo per person), each probe is also given to a tracker that names the nearest enrolled
+///    person however far away (closed-set identification, the threat model of Fawkes' paper): the person's
+///    cloaked gallery against the other people's photos.
 ///
 /// Each photo stands for one person through its largest face. The verdict is that protection holds only
 /// when no clean probe matches the cloaked gallery while at least one matches the clean gallery (else the
-/// tracker could not recognise the person at all, and the test says nothing: inconclusive).
+/// tracker could not recognise the person at all, and the test says nothing: inconclusive), and, with
+/// `--others`, when the nearest-person tracker names someone else for every probe (else: weakened).
 public struct FaceVerification {
     public var originals: String
     public var cloaked: String
@@ -66,9 +69,15 @@ public struct FaceVerification {
         public var matchesClean: Int
         public var gallerySize: Int
         /// With `--others`: the identity nearest to the probe (`"this person (cloaked gallery)"` or an
-        /// other's name) and its distance.
+        /// other's name) and its distance: what a tracker that names the nearest enrolled person answers.
         public var nearestIdentity: String?
         public var nearestIdentityDistance: Double?
+        /// With `--others`: the nearest of the other people and its distance.
+        public var nearestOther: String?
+        public var nearestOtherDistance: Double?
+
+        /// A tracker that names the nearest enrolled person named this one (`false` without `--others`).
+        public var identifiedAmongOthers: Bool { nearestIdentity == FaceVerification.selfIdentity }
     }
 
     public struct Result: Codable, Sendable {
@@ -80,17 +89,20 @@ public struct FaceVerification {
         public var probes: [Probe]
         /// Other identities and how many of their photos had a face.
         public var others: [String: Int]
-        /// No clean probe matched the cloaked gallery, and at least one matched the clean gallery.
+        /// No clean probe matched the cloaked gallery, at least one matched the clean gallery, and (with
+        /// `--others`) no probe's nearest identity was the person's cloaked gallery.
         public var holds: Bool
         public var seconds: Double
     }
 
     static let selfIdentity = "this person (cloaked gallery)"
 
-    /// The verdict (``Result/holds``): at least two probes, none matching the cloaked gallery, and at least one
-    /// matching the clean gallery (else the tracker could not recognise the person even from clean photos).
+    /// The verdict (``Result/holds``): at least two probes, none matching the cloaked gallery, at least one
+    /// matching the clean gallery (else the tracker could not recognise the person even from clean photos),
+    /// and none identified as the person by the nearest-person tracker.
     static func protectionHolds(_ probes: [Probe]) -> Bool {
-        probes.count >= 2 && probes.allSatisfy { $0.matchesCloaked == 0 } && probes.contains { $0.matchesClean > 0 }
+        probes.count >= 2 && probes.allSatisfy { $0.matchesCloaked == 0 && !$0.identifiedAmongOthers }
+            && probes.contains { $0.matchesClean > 0 }
     }
 
     public func run(store: ProvenanceStore, arguments: [String]) throws -> (result: Result, reportFolder: String) {
@@ -166,12 +178,16 @@ public struct FaceVerification {
                                   nearestClean: dn.min(), matchesClean: dn.filter { $0 < threshold }.count,
                                   gallerySize: cloakedGallery.count)
                 if !otherIdentities.isEmpty {
-                    var nearest: (String, Double)? = dc.min().map { (Self.selfIdentity, $0) }
-                    for (name, descriptors) in otherIdentities {
-                        if let d = descriptors.map({ Self.distance(subject.clean, $0) }).min(), d < nearest?.1 ?? .infinity {
-                            nearest = (name, d)
+                    var other: (String, Double)?
+                    for (name, descriptors) in otherIdentities.sorted(by: { $0.key < $1.key }) {
+                        if let d = descriptors.map({ Self.distance(subject.clean, $0) }).min(), d < other?.1 ?? .infinity {
+                            other = (name, d)
                         }
                     }
+                    probe.nearestOther = other?.0
+                    probe.nearestOtherDistance = other?.1
+                    var nearest = other
+                    if let own = dc.min(), own <= other?.1 ?? .infinity { nearest = (Self.selfIdentity, own) }
                     probe.nearestIdentity = nearest?.0
                     probe.nearestIdentityDistance = nearest?.1
                 }
@@ -249,9 +265,13 @@ public struct FaceVerification {
             let matched = Double(r.probes.filter { (baseline ? $0.matchesClean : $0.matchesCloaked) > 0 }.count)
                 / Double(r.probes.count)
             let shifts = r.pairs.flatMap(\.faces).compactMap(\.shift)
-            let details = JSON.string(["kind": "face tracker", "probes": "\(r.probes.count)",
-                                       "threshold": "\(r.threshold)",
-                                       "minimumShift": shifts.min().map { String(format: "%.4f", $0) } ?? ""])
+            var facts = ["kind": "face tracker", "probes": "\(r.probes.count)", "threshold": "\(r.threshold)",
+                         "minimumShift": shifts.min().map { String(format: "%.4f", $0) } ?? ""]
+            if !r.others.isEmpty && !baseline {   // the nearest-person tracker, with the cloaked gallery enrolled
+                facts["otherIdentities"] = "\(r.others.count)"
+                facts["identifiedAmongOthers"] = "\(r.probes.filter(\.identifiedAmongOthers).count)"
+            }
+            let details = JSON.string(facts)
             try store.recordVerification(VerificationRecord(
                 runId: runID, trainDataset: baseline ? r.originals : r.cloaked,
                 trainDatasetSHA256: baseline ? originalsDigest : cloakedDigest, testDataset: r.originals,

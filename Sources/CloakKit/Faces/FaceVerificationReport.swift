@@ -25,10 +25,24 @@ public enum FaceVerificationReport {
                 + "matched none either, so this test cannot show what the cloak does (are the photos all of one person, with "
                 + "faces large and frontal enough to recognise?)."
         }
+        let threshold = String(format: "%.1f", r.threshold)
+        let identified = r.probes.filter(\.identifiedAmongOthers).count
+        if matched == 0 && identified > 0 {
+            return "**Protection weakened**: a tracker that enrolled the cloaked photos matched none of the "
+                + "\(r.probes.count) clean photos at dlib's \(threshold) threshold, but one that names the nearest of "
+                + "the people it enrolled, however far, named this person for \(identified) of \(r.probes.count) "
+                + "(the \(r.others.count) other \(r.others.count == 1 ? "person was" : "people were") farther away): "
+                + "the cloak moved the faces away from the person, but not as far as to someone else "
+                + "(a stronger cloak, `cloak faces --mode high`, moves them further)."
+        }
         if matched == 0 {
+            let untested = r.others.isEmpty
+                ? " A tracker that names the nearest of the people it enrolled was not tested (it needs --others)." : ""
             return "**Protection holds**: a tracker that enrolled the cloaked photos matched none of the "
-                + "\(r.probes.count) clean photos at dlib's \(String(format: "%.1f", r.threshold)) threshold "
-                + "(with the clean photos enrolled it would have matched \(cleanMatched) of \(r.probes.count))."
+                + "\(r.probes.count) clean photos at dlib's \(threshold) threshold "
+                + "(with the clean photos enrolled it would have matched \(cleanMatched) of \(r.probes.count))"
+                + (r.others.isEmpty ? "." : ", and one that names the nearest enrolled person named someone else every time.")
+                + untested
         }
         return "**Protection BROKEN**: a tracker that enrolled the cloaked photos matched \(matched) of the "
             + "\(r.probes.count) clean photos at dlib's \(String(format: "%.1f", r.threshold)) threshold."
@@ -51,17 +65,19 @@ public enum FaceVerificationReport {
         if !r.probes.isEmpty {
             out += "\nTracker test (enrolled: the other photos' cloaked copies; probe: each clean photo):\n\n"
             out += "| clean probe | nearest cloaked | matches < \(String(format: "%.1f", r.threshold)) | nearest clean | clean matches |"
-            out += r.others.isEmpty ? "\n|---|---|---|---|---|\n" : " nearest identity |\n|---|---|---|---|---|---|\n"
+            out += r.others.isEmpty ? "\n|---|---|---|---|---|\n" : " nearest other person | nearest identity |\n|---|---|---|---|---|---|---|\n"
             for p in r.probes {
                 out += "| \((p.photo as NSString).lastPathComponent) | \(d(p.nearestCloaked)) | \(p.matchesCloaked)/\(p.gallerySize)"
                 out += " | \(d(p.nearestClean)) | \(p.matchesClean)/\(p.gallerySize) |"
                 if !r.others.isEmpty {
-                    out += " \(p.nearestIdentity ?? "-") (\(d(p.nearestIdentityDistance))) |"
+                    out += " \(p.nearestOther ?? "-") (\(d(p.nearestOtherDistance))) | \(p.nearestIdentity ?? "-") (\(d(p.nearestIdentityDistance))) |"
                 }
                 out += "\n"
             }
             if !r.others.isEmpty {
-                out += "\nOther identities: " + r.others.keys.sorted().map { "\($0) (\(r.others[$0]!) photo(s))" }.joined(separator: ", ") + ".\n"
+                out += "\nOther identities: " + r.others.keys.sorted().map { "\($0) (\(r.others[$0]!) photo(s))" }.joined(separator: ", ")
+                    + ". `nearest identity` is what a tracker that enrolled them and this person's cloaked photos answers "
+                    + "when it names the nearest enrolled person, however far (closed-set identification).\n"
             }
         }
         return out + "\n" + conclusion(r) + "\n"
@@ -72,7 +88,8 @@ public enum FaceVerificationReport {
     static func html(_ r: FaceVerification.Result, thumbnails: [Thumbnail]) -> String {
         let md = markdown(r)
         var body = "<h1>Face cloak verification</h1>\n"
-        let verdict = r.holds ? "holds" : (r.probes.contains { $0.matchesCloaked > 0 } ? "broken" : "inconclusive")
+        let verdict = r.holds ? "holds" : r.probes.contains { $0.matchesCloaked > 0 } ? "broken"
+            : r.probes.contains(where: \.identifiedAmongOthers) ? "weakened" : "inconclusive"
         body += "<p class=\"verdict \(verdict)\">"
             + VerificationReport.escape(conclusion(r).replacingOccurrences(of: "**", with: "")) + "</p>\n"
         body += "<pre>" + VerificationReport.escape(md) + "</pre>\n"
@@ -97,7 +114,7 @@ public enum FaceVerificationReport {
             <style>
             body { font-family: system-ui, sans-serif; margin: 2em; max-width: 70em; color: #222; }
             pre { background: #f7f7f7; padding: 1em; overflow-x: auto; }
-            .broken { background: #fdd; } .holds { background: #dfd; }
+            .broken { background: #fdd; } .weakened { background: #ffd; } .holds { background: #dfd; }
             p.verdict { padding: .5em; border-left: 4px solid #999; }
             .grid figure { margin: .5em 0; } .grid img { margin-right: 4px; border: 1px solid #ddd; }
             </style></head><body>
