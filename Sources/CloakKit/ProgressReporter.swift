@@ -51,25 +51,32 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     private func draw(final: Bool) {
-        let elapsed = Date().timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(count) / elapsed : 0
-        var line = "\(label): \(Self.grouped(count))"
-        if let total { line += "/\(Self.grouped(total))" }
-        line += " \(unit)"
-        if elapsed >= 0.5 {
-            // Slow work (large photos) keeps a meaningful rate: 0.34/s, not 0/s.
-            line += rate >= 10 ? ", \(Self.grouped(Int(rate.rounded())))/s" : String(format: ", %.2g/s", rate)
-        }
-        if final {
-            line += ", \(Self.duration(elapsed))"
-        } else if let total, rate > 0 {
-            line += ", ETA \(Self.duration(Double(total - count) / rate))"
-        }
+        let line = Self.line(label: label, count: count, total: total, unit: unit,
+                             elapsed: Date().timeIntervalSince(start), final: final)
         if terminal {
             StandardError.write("\r\u{1B}[2K" + line + (final ? "\n" : ""))
         } else {
             StandardError.print(line)
         }
+    }
+
+    /// One progress line. The rate and the ETA appear only after half a second: the first item alone (start-up
+    /// included, or one fast item) gave ETAs like 27 minutes for 12 seconds of work.
+    static func line(label: String, count: Int, total: Int?, unit: String, elapsed: Double, final: Bool) -> String {
+        var line = "\(label): \(grouped(count))"
+        if let total { line += "/\(grouped(total))" }
+        line += " \(unit)"
+        let rate = elapsed >= 0.5 ? Double(count) / elapsed : 0
+        if elapsed >= 0.5 {
+            // Slow work (large photos) keeps a meaningful rate: 0.34/s, not 0/s.
+            line += rate >= 10 ? ", \(grouped(Int(rate.rounded())))/s" : String(format: ", %.2g/s", rate)
+        }
+        if final {
+            line += ", \(duration(elapsed))"
+        } else if let total, rate > 0 {
+            line += ", ETA \(duration(Double(total - count) / rate))"
+        }
+        return line
     }
 
     /// `12345` -> `"12,345"`.
