@@ -1,4 +1,5 @@
 import CloakStore
+import CloakTensor
 import Foundation
 import Testing
 
@@ -20,6 +21,13 @@ struct VerifyReuseTests {
         let store = try ProvenanceStore(path: parent + "/store.sqlite")
         let a = try verifier(first, test: test, baseline: baseline, report: parent + "/a").run(store: store, arguments: ["a"]).result
         #expect(a.rows.allSatisfy { $0.protected.reusedFromRun == nil && $0.baseline?.reusedFromRun == nil })
+        // The thread count decides the numbers as a seed does: recorded with the run and in every model's identity
+        #expect(try store.run(id: a.runID!)?.parameters.contains("\"threads\":\(ComputeThreads.count)") == true)
+        var identity = TrainingIdentity(settings: VerifySettings(), countermeasure: .none, width: 8, height: 8, channels: 1,
+                                        trainHash: "a", testHash: "b")
+        let key = identity.key
+        identity.threads += 1
+        #expect(identity.key != key, "a model trained on another number of threads is not reused")
 
         let b = try verifier(second, test: test, baseline: baseline, report: parent + "/b").run(store: store, arguments: ["b"]).result
         for (rowA, rowB) in zip(a.rows, b.rows) {

@@ -110,9 +110,10 @@ public struct UnlearnableJob: Sendable {
         keySettings.stopError = 0
         let parameters = JobParameters(trainFolder: root, outputFolder: output, limitPerClass: limitPerClass,
                                        settings: resolved, channels: loaded.channels, classes: folder.classes,
-                                       images: loaded.count)
+                                       images: loaded.count, threads: ComputeThreads.count)
         var keyParameters = parameters
         keyParameters.settings = keySettings
+        keyParameters.threads = nil   // recorded, but a run resumed on another number of threads is the same job
         let jobKey = FileDigest.sha256(Array(JSON.string(keyParameters).utf8))
         if let state = try UnlearnableState.load(from: output), state.finished, state.jobKey == jobKey,
            let data = FileManager.default.contents(atPath: "\(output)/unlearnable.json"),
@@ -207,5 +208,7 @@ public struct UnlearnableJob: Sendable {
         var channels: Int
         var classes: [String]
         var images: Int
+        /// ``ComputeThreads/count``: the noise depends on it as training does (the order of oneDNN's sums).
+        var threads: Int?
     }
 }

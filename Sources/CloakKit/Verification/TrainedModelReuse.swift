@@ -1,10 +1,12 @@
 import CloakData
 import CloakStore
+import CloakTensor
 import Foundation
 
 /// Everything that decides the curve of a model `cloak verify` trains. Training is deterministic (seeded
 /// initialisation, batch order, augmentation and adversarial starts; a test checks that a resumed training
-/// repeats an uninterrupted one exactly), so two trainings with the same identity give the same curve, and a
+/// repeats an uninterrupted one exactly) on a given number of compute threads (the order of oneDNN's sums
+/// depends on it), so two trainings with the same identity give the same curve, and a
 /// verification can reuse the model an earlier run trained instead of training it again: typically the
 /// clean baseline, which stays the same while the protected data changes from one verification to the next.
 struct TrainingIdentity: Codable {
@@ -18,6 +20,8 @@ struct TrainingIdentity: Codable {
     var weightDecay: Double
     var gradientClip: Double
     var checksPerEpoch: Int
+    /// ``ComputeThreads/count`` of the training.
+    var threads = ComputeThreads.count
     var countermeasure: String
     /// Adversarial training only: PGD steps, budget and step (0-255 levels).
     var adversarial: [Double]?

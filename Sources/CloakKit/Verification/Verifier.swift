@@ -82,12 +82,14 @@ public struct Verifier: Sendable {
                                             trainClasses: train.classes)
         }
         if let reportFolder { try createDirectory(FileRecords.absolute(reportFolder)) }   // a file in the way: said now
-        let parameters = JSON.string(Parameters(train: train.root, test: test.root, baseline: baseline?.root, settings: settings))
-        // The same verification of the same folders resumes an interrupted run: models already trained are kept.
+        var parameters = Parameters(train: train.root, test: test.root, baseline: baseline?.root, settings: settings)
+        // The same verification of the same folders resumes an interrupted run: models already trained are kept
+        // (also on another number of threads; each model records its own).
+        let key = "verify " + FileDigest.sha256(Array(JSON.string(parameters).utf8))
+        parameters.threads = ComputeThreads.count
         let run = try RecordedRun(store: store, start: RunStart(
             command: "verify", arguments: arguments, toolVersion: CloakVersion.current,
-            seed: Int64(bitPattern: settings.seed), parameters: parameters,
-            resumeKey: "verify " + FileDigest.sha256(Array(parameters.utf8))))
+            seed: Int64(bitPattern: settings.seed), parameters: JSON.string(parameters), resumeKey: key))
         let reportPath = FileRecords.absolute(reportFolder ?? "reports/verify-\(run.id)")
         return try run.run { run in
             // Load everything at the protected set's working size, once it is clear the job fits in memory.
@@ -278,6 +280,8 @@ public struct Verifier: Sendable {
         var test: String
         var baseline: String?
         var settings: VerifySettings
+        /// ``ComputeThreads/count``: recorded, not part of the resume key.
+        var threads: Int?
     }
 }
 
