@@ -14,7 +14,8 @@ import Foundation
 /// 5. Lists the recorded runs.
 ///
 /// Measured from an empty data folder on the quiet 2-core machine: 6m54s (import 33 s, noise 2m45s,
-/// verification 3m02s, faces 31 s); with another job on the 2 cores: 15m55s.
+/// verification 3m02s, faces 31 s at mode mid); with another job on the 2 cores: 15m55s. From a clean clone with
+/// the faces at mode high, on a slower hour: 9m05s (import 31 s, noise 3m15s, verification 4m10s, faces 1m03s).
 public struct Demo: Sendable {
     public var datasetsDirectory: String
     public var reportsDirectory: String
