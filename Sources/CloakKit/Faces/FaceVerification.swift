@@ -97,13 +97,23 @@ public struct FaceVerification {
 
     static let selfIdentity = "this person (cloaked gallery)"
 
-    /// The verdict (``Result/holds``): at least two probes, none matching the cloaked gallery, at least one
-    /// matching the clean gallery (else the tracker could not recognise the person even from clean photos),
-    /// and none identified as the person by the nearest-person tracker.
-    static func protectionHolds(_ probes: [Probe]) -> Bool {
-        probes.count >= 2 && probes.allSatisfy { $0.matchesCloaked == 0 && !$0.identifiedAmongOthers }
-            && probes.contains { $0.matchesClean > 0 }
+    /// What the tracker test shows; the raw value is the report's word for it.
+    enum Verdict: String {
+        case holds, weakened, broken, inconclusive
     }
+
+    /// `broken` when any clean probe matches the cloaked gallery; `inconclusive` with fewer than two probes or
+    /// when none matches the clean gallery either (the tracker could not recognise the person even from clean
+    /// photos); `weakened` when the nearest-person tracker names the person for any probe; else `holds`.
+    static func verdict(_ probes: [Probe]) -> Verdict {
+        if probes.count < 2 { return .inconclusive }
+        if probes.contains(where: { $0.matchesCloaked > 0 }) { return .broken }
+        if !probes.contains(where: { $0.matchesClean > 0 }) { return .inconclusive }
+        return probes.contains(where: \.identifiedAmongOthers) ? .weakened : .holds
+    }
+
+    /// ``Result/holds``.
+    static func protectionHolds(_ probes: [Probe]) -> Bool { verdict(probes) == .holds }
 
     public func run(store: ProvenanceStore, arguments: [String]) throws -> (result: Result, reportFolder: String) {
         let started = Date()

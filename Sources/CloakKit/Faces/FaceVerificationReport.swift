@@ -19,23 +19,22 @@ public enum FaceVerificationReport {
         }
         let matched = r.probes.filter { $0.matchesCloaked > 0 }.count
         let cleanMatched = r.probes.filter { $0.matchesClean > 0 }.count
-        if matched == 0 && cleanMatched == 0 {
-            return "**Inconclusive**: a tracker that enrolled the cloaked photos matched none of the \(r.probes.count) clean "
-                + "photos at dlib's \(String(format: "%.1f", r.threshold)) threshold, but with the clean photos enrolled it "
-                + "matched none either, so this test cannot show what the cloak does (are the photos all of one person, with "
-                + "faces large and frontal enough to recognise?)."
-        }
         let threshold = String(format: "%.1f", r.threshold)
         let identified = r.probes.filter(\.identifiedAmongOthers).count
-        if matched == 0 && identified > 0 {
+        switch FaceVerification.verdict(r.probes) {
+        case .inconclusive:
+            return "**Inconclusive**: a tracker that enrolled the cloaked photos matched none of the \(r.probes.count) clean "
+                + "photos at dlib's \(threshold) threshold, but with the clean photos enrolled it "
+                + "matched none either, so this test cannot show what the cloak does (are the photos all of one person, with "
+                + "faces large and frontal enough to recognise?)."
+        case .weakened:
             return "**Protection weakened**: a tracker that enrolled the cloaked photos matched none of the "
                 + "\(r.probes.count) clean photos at dlib's \(threshold) threshold, but one that names the nearest of "
                 + "the people it enrolled, however far, named this person for \(identified) of \(r.probes.count) "
                 + "(the \(r.others.count) other \(r.others.count == 1 ? "person was" : "people were") farther away): "
                 + "the cloak moved the faces away from the person, but not as far as to someone else "
                 + "(a stronger cloak, `cloak faces --mode high`, moves them further)."
-        }
-        if matched == 0 {
+        case .holds:
             let untested = r.others.isEmpty
                 ? " A tracker that names the nearest of the people it enrolled was not tested (it needs --others)." : ""
             return "**Protection holds**: a tracker that enrolled the cloaked photos matched none of the "
@@ -43,9 +42,10 @@ public enum FaceVerificationReport {
                 + "(with the clean photos enrolled it would have matched \(cleanMatched) of \(r.probes.count))"
                 + (r.others.isEmpty ? "." : ", and one that names the nearest enrolled person named someone else every time.")
                 + untested
+        case .broken:
+            return "**Protection BROKEN**: a tracker that enrolled the cloaked photos matched \(matched) of the "
+                + "\(r.probes.count) clean photos at dlib's \(threshold) threshold."
         }
-        return "**Protection BROKEN**: a tracker that enrolled the cloaked photos matched \(matched) of the "
-            + "\(r.probes.count) clean photos at dlib's \(String(format: "%.1f", r.threshold)) threshold."
     }
 
     public static func markdown(_ r: FaceVerification.Result) -> String {
@@ -88,9 +88,7 @@ public enum FaceVerificationReport {
     static func html(_ r: FaceVerification.Result, thumbnails: [Thumbnail]) -> String {
         let md = markdown(r)
         var body = "<h1>Face cloak verification</h1>\n"
-        let verdict = r.holds ? "holds" : r.probes.contains { $0.matchesCloaked > 0 } ? "broken"
-            : r.probes.contains(where: \.identifiedAmongOthers) ? "weakened" : "inconclusive"
-        body += "<p class=\"verdict \(verdict)\">"
+        body += "<p class=\"verdict \(FaceVerification.verdict(r.probes).rawValue)\">"
             + VerificationReport.escape(conclusion(r).replacingOccurrences(of: "**", with: "")) + "</p>\n"
         body += "<pre>" + VerificationReport.escape(md) + "</pre>\n"
         if !thumbnails.isEmpty {
