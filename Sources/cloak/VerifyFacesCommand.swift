@@ -13,8 +13,9 @@ extension Cloak.Verify {
                 aligns faces on both independently, and reports each face's descriptor shift. Tracker test: \
                 the cloaked photos are enrolled as the person's gallery and each clean photo not enrolled \
                 probes it; a probe closer than dlib's 0.6 threshold to any enrolled face is a match. With \
-                --others (one subfolder per person, or one photo per person) each probe's nearest identity \
-                is reported. Writes report.md, report.json and report.html (with original, cloaked and \
+                --others (one subfolder per person, or one photo per person) a second tracker names the \
+                nearest enrolled person however far: when it names this person for any probe, the verdict is \
+                weakened, not holds. Writes report.md, report.json and report.html (with original, cloaked and \
                 amplified-difference pictures) to --report (default reports/verify-faces-<run>).
                 """
         )
@@ -25,7 +26,7 @@ extension Cloak.Verify {
         @Argument(help: ArgumentHelp("The cloaked copies (folder or file).", valueName: "cloaked"))
         var cloaked: String
 
-        @Option(name: .long, help: ArgumentHelp("Photos of other people, for the nearest identity.", valueName: "folder"))
+        @Option(name: .long, help: ArgumentHelp("Photos of other people, for the nearest-person tracker.", valueName: "folder"))
         var others: String?
 
         @Option(name: .long, help: ArgumentHelp("Folder for report.json, report.md and report.html.", valueName: "folder"))
