@@ -59,6 +59,11 @@ extension Cloak {
             valueName: "t"))
         var noiseTile: Int?
 
+        @Option(name: .long, help: ArgumentHelp(
+            "Re-initialise the surrogate every n rounds; the run then ends at --max-rounds (see README).",
+            valueName: "n"))
+        var restartEvery: Int?
+
         @Option(name: .long, help: "Surrogate network.")
         var model: UnlearnableSettings.Model = .small
 
@@ -81,9 +86,9 @@ extension Cloak {
         var randomStart = false
 
         @Option(name: .long, help: ArgumentHelp(
-            "Apply the class-wise noise of an earlier output folder (its noise.npy) instead of making new noise.",
+            "Apply the class-wise noise of an earlier output folder (its noise.npy) instead of making new noise; repeated, the noises are summed and clipped to epsilon.",
             valueName: "folder"))
-        var noiseFrom: String?
+        var noiseFrom: [String] = []
 
         @Flag(name: .long, help: "No progress on standard error.")
         var quiet = false
@@ -101,6 +106,7 @@ extension Cloak {
             s.model = model
             s.classUpdate = classUpdate
             s.noiseTile = noiseTile
+            s.restartEvery = restartEvery
             s.seed = seed
             s.maxRounds = maxRounds
             s.batchSize = batchSize
@@ -118,16 +124,16 @@ extension Cloak {
         func validate() throws {
             do { _ = try settings() } catch let error as UnlearnableError { throw ValidationError(error.localizedDescription) }
             if subset != nil && mode == .sample { throw ValidationError("--subset applies to class-wise noise only") }
-            if noiseFrom != nil && mode == .sample {
+            if !noiseFrom.isEmpty && mode == .sample {
                 throw ValidationError("--noise-from applies class-wise noise; sample-wise noise belongs to the images it was made for")
             }
-            if noiseFrom != nil && size != nil { throw ValidationError("--noise-from works at the noise's own size; drop --size") }
+            if !noiseFrom.isEmpty && size != nil { throw ValidationError("--noise-from works at the noise's own size; drop --size") }
             if let n = limitPerClass, n < 1 { throw ValidationError("--limit-per-class must be at least 1") }
         }
 
         func run() throws {
-            if let noiseFrom {
-                let applied = try NoiseApplicationJob(inputFolder: trainFolder, outputFolder: out, noiseFolder: noiseFrom,
+            if !noiseFrom.isEmpty {
+                let applied = try NoiseApplicationJob(inputFolder: trainFolder, outputFolder: out, noiseFolders: noiseFrom,
                                                       limitPerClass: limitPerClass, quiet: quiet)
                     .run(store: storeOptions.open(), arguments: processArguments)
                 print(UnlearnableReport.text(applied))

@@ -266,6 +266,26 @@ struct UnlearnableTests {
         #expect(ImageMetrics.linf(image, rounded) <= 8)
     }
 
+    @Test func aSurrogateRestartReplacesEveryTensorAndClearsTheMomentum() throws {
+        func fresh(_ k: Int) -> any Layer {
+            var g = SplitMix64(seed: 100 + UInt64(k))
+            return SmallCNN(inputChannels: 1, classCount: 4, widths: [8, 16, 16], using: &g)
+        }
+        var settings = UnlearnableSettings(mode: .class)
+        settings.restartEvery = 2
+        let base = randomLabelProblem(mode: .class, pixelSeed: 3) { _ in }
+        let noise = ErrorMinimizingNoise(settings: settings, data: base.data, classCount: 4, model: base.model,
+                                         optimizer: base.optimizer, generationIndices: base.generationIndices,
+                                         freshSurrogate: fresh)
+        _ = noise.runRound()
+        _ = noise.runRound()
+        #expect(!noise.optimizer.momentumBuffers.isEmpty)
+        #expect(Checkpoint(of: noise.model).serialized() != Checkpoint(of: fresh(1)).serialized())
+        noise.restartSurrogate(number: 1)   // what round 3 starts with
+        #expect(noise.optimizer.momentumBuffers.isEmpty)
+        #expect(Checkpoint(of: noise.model).serialized() == Checkpoint(of: fresh(1)).serialized())
+    }
+
     @Test func aGreyImageStaysGreyUnderColourNoise() {
         let grey = RGBImage(width: 2, height: 1, gray: [100, 250])
         let colourNoise: [Float] = [6, -3, 0, 8, 8, 8].map { $0 / 255 }

@@ -39,6 +39,8 @@ public final class ErrorMinimizingNoise {
     public private(set) var round: Int
     /// Where each pattern's free values sit (per pixel, or per tile position with a noise tile).
     let patternParameters: PatternParameters
+    /// With ``UnlearnableSettings/restartEvery``: a freshly initialised surrogate for restart number `k` (1, 2, ...).
+    let freshSurrogate: ((Int) -> any Layer)?
 
     /// What one round did.
     public struct RoundSummary: Codable, Sendable, Equatable {
@@ -60,9 +62,14 @@ public final class ErrorMinimizingNoise {
     ///   - noise: the state to continue from (a resumed run), or `nil` to start from zero noise (or seeded
     ///     uniform noise in [−ε, ε] with ``UnlearnableSettings/randomStart``).
     ///   - round: rounds already completed (a resumed run).
+    ///   - freshSurrogate: with ``UnlearnableSettings/restartEvery``, makes restart `k`'s surrogate (the same
+    ///     architecture as `model`, whose tensors it replaces).
     public init(settings: UnlearnableSettings, data: LabelledImages, classCount: Int, model: any Layer,
-                optimizer: SGD, generationIndices: [Int], noise: [Float]? = nil, round: Int = 0) {
+                optimizer: SGD, generationIndices: [Int], noise: [Float]? = nil, round: Int = 0,
+                freshSurrogate: ((Int) -> any Layer)? = nil) {
         precondition(!generationIndices.isEmpty, "noise generation needs at least one image")
+        precondition(settings.restartEvery == nil || freshSurrogate != nil, "surrogate restarts need freshSurrogate")
+        self.freshSurrogate = freshSurrogate
         self.settings = settings
         self.data = data
         self.classCount = classCount
@@ -129,12 +136,24 @@ public final class ErrorMinimizingNoise {
     @discardableResult
     public func runRound() -> RoundSummary {
         let start = monotonicSeconds()
+        if let every = settings.restartEvery, round > 0, round % every == 0 { restartSurrogate(number: round / every) }
         let loss = trainSurrogate()
         updateNoise()
         round += 1
         let error = surrogateError()
         return RoundSummary(round: round, error: error, trainingLoss: loss, budgetUse: budgetUse(),
                             visibleChange: visibleChange(), seconds: monotonicSeconds() - start)
+    }
+
+    /// ``UnlearnableSettings/restartEvery``: the surrogate's tensors replaced by a fresh one's, momentum cleared.
+    /// Decided by the round number alone, so a resumed run restarts where an uninterrupted one would.
+    func restartSurrogate(number: Int) {
+        do {
+            try Checkpoint(of: freshSurrogate!(number)).load(into: model)
+        } catch {
+            preconditionFailure("freshSurrogate must make the surrogate's architecture: \(error)")
+        }
+        optimizer.momentumBuffers = [:]
     }
 
     /// Step 1: `trainSteps` batches of noisy data. Returns the mean loss.

@@ -13,18 +13,23 @@ import Foundation
 /// `noise.npy` and `noise.json` of the earlier output (classes matched by name), resized to each image's
 /// own size, added and the sum clamped, exactly as when it was made; the output folder gets copies of both
 /// files. A re-run rewrites nothing that is already right.
+///
+/// Several earlier outputs (made for the same classes with the same epsilon): their noises are summed and the
+/// sum clipped to [−ε, ε] per value, so noises made to hold different stages of a model's training (one surrogate
+/// trained throughout, one restarted every few rounds) are carried at once; `noise.npy` then holds the sum.
 public struct NoiseApplicationJob: Sendable {
     public var inputFolder: String
     public var outputFolder: String
-    /// The earlier `cloak unlearnable` output holding `noise.npy` and `noise.json`.
-    public var noiseFolder: String
+    /// Earlier `cloak unlearnable` outputs holding `noise.npy` and `noise.json`: one, or several to sum.
+    public var noiseFolders: [String]
     public var limitPerClass: Int?
     public var quiet: Bool
 
-    public init(inputFolder: String, outputFolder: String, noiseFolder: String, limitPerClass: Int? = nil, quiet: Bool = false) {
+    public init(inputFolder: String, outputFolder: String, noiseFolders: [String], limitPerClass: Int? = nil, quiet: Bool = false) {
+        precondition(!noiseFolders.isEmpty, "NoiseApplicationJob needs at least one noise folder")
         self.inputFolder = inputFolder
         self.outputFolder = outputFolder
-        self.noiseFolder = noiseFolder
+        self.noiseFolders = noiseFolders
         self.limitPerClass = limitPerClass
         self.quiet = quiet
     }
@@ -33,6 +38,8 @@ public struct NoiseApplicationJob: Sendable {
     public struct Summary: Codable, Sendable {
         public var runID: Int64
         public var noiseFolder: String
+        /// The other noises summed with the first (`nil`: one noise).
+        public var addedNoiseFolders: [String]?
         public var epsilon: Double
         public var width: Int
         public var height: Int
@@ -50,13 +57,16 @@ public struct NoiseApplicationJob: Sendable {
     public func run(store: ProvenanceStore, arguments: [String]) throws -> Summary {
         let began = monotonicSeconds()
         let root = FileRecords.absolute(inputFolder), output = FileRecords.absolute(outputFolder)
-        let source = FileRecords.absolute(noiseFolder)
+        let sources = noiseFolders.map { FileRecords.absolute($0) }, source = sources[0]
         guard output != root, !output.hasPrefix(root + "/") else {
             throw UnlearnableError.invalidSettings("--out must not be inside the input folder \(root)")
         }
-        guard output != source else { throw UnlearnableError.invalidSettings("--out must not be the --noise-from folder") }
-        let (layout, patterns, npy) = try Self.readNoise(in: source)
-        let noiseFile = FileRecords.record(bytes: npy, path: "\(source)/noise.npy", width: nil, height: nil, format: "npy")
+        guard !sources.contains(output) else { throw UnlearnableError.invalidSettings("--out must not be a --noise-from folder") }
+        let (layout, patterns, npy) = try Self.readNoise(in: sources)
+        let noiseFiles = try sources.map { folder in
+            FileRecords.record(bytes: try ImageCodec.readBytes(path: "\(folder)/noise.npy"), path: "\(folder)/noise.npy",
+                               width: nil, height: nil, format: "npy")
+        }
         let folder = try ImageFolder(root: root)
         try createDirectory(output)
         var patternOfClass: [Int] = []
@@ -75,8 +85,10 @@ public struct NoiseApplicationJob: Sendable {
         loaded.labels = loaded.labels.map { patternOfClass[$0] }   // the noise's class numbering from here on
         loaded.classes = layout.classes
 
+        let added = sources.count > 1 ? Array(zip(sources, noiseFiles).dropFirst()) : nil
         let parameters = JSON.string(Parameters(inputFolder: root, outputFolder: output, noiseFolder: source,
-                                                noiseSHA256: noiseFile.sha256, limitPerClass: limitPerClass))
+                                                noiseSHA256: noiseFiles[0].sha256, limitPerClass: limitPerClass,
+                                                addedNoise: added?.map { "\($0.0) \($0.1.sha256)" }))
         let run = try RecordedRun(store: store, start: RunStart(
             command: "unlearnable", arguments: arguments, toolVersion: CloakVersion.current, seed: nil,
             parameters: parameters, resumeKey: "unlearnable-apply " + FileDigest.sha256(Array(parameters.utf8))))
@@ -88,10 +100,11 @@ public struct NoiseApplicationJob: Sendable {
                                       settings: settings, quiet: quiet)
             let written = try writer.writeAll()
             try writeFileAtomically(npy, to: "\(output)/noise.npy", createParentDirectories: true)
-            try writeFileAtomically(try ImageCodec.readBytes(path: "\(source)/noise.json"), to: "\(output)/noise.json")
-            try store.recordRunInput(runID: run.id, file: noiseFile, role: "noise")
+            try writeFileAtomically(sources.count == 1 ? try ImageCodec.readBytes(path: "\(source)/noise.json")
+                                        : Array((try JSON.pretty(layout) + "\n").utf8), to: "\(output)/noise.json")
+            for file in noiseFiles { try store.recordRunInput(runID: run.id, file: file, role: "noise") }
             let summary = Summary(
-                runID: run.id, noiseFolder: source, epsilon: layout.epsilon, width: w, height: h, channels: c,
+                runID: run.id, noiseFolder: source, addedNoiseFolders: added?.map(\.0), epsilon: layout.epsilon, width: w, height: h, channels: c,
                 images: loaded.count, written: written.written, failures: loaded.failures.count + written.failures,
                 maxLinf: written.maxLinf, meanPSNR: written.meanPSNR, meanSSIM: written.meanSSIM, outputFolder: output,
                 seconds: monotonicSeconds() - began)
@@ -99,6 +112,30 @@ public struct NoiseApplicationJob: Sendable {
             try run.finish(.done)
             return summary
         }
+    }
+
+    /// The layout, the patterns (HWC, pattern after pattern, as ``OutputWriter`` takes them) and the bytes of the
+    /// `noise.npy` to write of the noise in `folders`: one folder's as it is; several folders' summed, the sum
+    /// clipped to [−ε, ε], after checking that they were made for the same classes, size and epsilon.
+    static func readNoise(in folders: [String]) throws -> (layout: OutputWriter.NoiseLayout, patterns: [Float], npy: [UInt8]) {
+        var (layout, patterns, npy) = try readNoise(in: folders[0])
+        guard folders.count > 1 else { return (layout, patterns, npy) }
+        let limit = Float(layout.epsilon / 255)
+        for folder in folders.dropFirst() {
+            let (other, values, _) = try readNoise(in: folder)
+            guard other.classes == layout.classes, other.shape == layout.shape, other.epsilon == layout.epsilon else {
+                throw UnlearnableError.invalidSettings(
+                    "\(folder)/noise.json: made for classes \(other.classes.joined(separator: ", ")), shape \(other.shape), epsilon "
+                    + "\(other.epsilon); \(folders[0]) has \(layout.classes.joined(separator: ", ")), \(layout.shape), "
+                    + "\(layout.epsilon): only noises of the same classes, size and epsilon can be summed")
+            }
+            for i in patterns.indices { patterns[i] = min(limit, max(-limit, patterns[i] + values[i])) }
+        }
+        let (c, h, w) = (layout.shape[1], layout.shape[2], layout.shape[3])
+        let nchw = OutputWriter.NoiseLayout.transposed(patterns, patterns: layout.shape[0], channels: c, height: h, width: w,
+                                                      toNCHW: true)
+        npy = NPYFile.encode(nchw, shape: layout.shape)
+        return (layout, patterns, npy)
     }
 
     /// The layout, the patterns (HWC, pattern after pattern, as ``OutputWriter`` takes them) and the bytes of
@@ -136,5 +173,7 @@ public struct NoiseApplicationJob: Sendable {
         var noiseFolder: String
         var noiseSHA256: String
         var limitPerClass: Int?
+        /// The other noises summed with the first, "<folder> <sha256>" each (`nil`: one noise, the key as before).
+        var addedNoise: [String]?
     }
 }

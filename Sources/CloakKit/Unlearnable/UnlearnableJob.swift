@@ -143,10 +143,15 @@ public struct UnlearnableJob: Sendable {
                 : Array(0..<data.count)
             let generator = ErrorMinimizingNoise(
                 settings: resolved, data: data, classCount: classCount, model: model, optimizer: optimizer,
-                generationIndices: generationIndices, noise: noise, round: state?.round ?? 0)
+                generationIndices: generationIndices, noise: noise, round: state?.round ?? 0,
+                freshSurrogate: { restart in
+                    SurrogateModels.make(settings.model, inputChannels: loaded.channels, classCount: classCount,
+                                         seed: settings.seed &+ UInt64(restart))
+                })
             var history = state?.history ?? []
             if let s = state { log("resuming at round \(s.round) (surrogate error \(String(format: "%.4f", history.last?.error ?? 1)))") }
-            let tiles = settings.noiseTile.map { ", one \($0)x\($0) tile per pattern" } ?? ""
+            let tiles = (settings.noiseTile.map { ", one \($0)x\($0) tile per pattern" } ?? "")
+                + (settings.restartEvery.map { ", surrogate restarted every \($0) rounds up to round \(settings.maxRounds)" } ?? "")
             log("\(settings.mode.rawValue)-wise noise\(tiles), eps \(settings.epsilon)/255, \(generationIndices.count) of \(data.count) images "
                 + "\(data.width)x\(data.height)x\(data.channels), surrogate \(settings.model.rawValue), stop error \(settings.stopError)")
 
@@ -155,20 +160,23 @@ public struct UnlearnableJob: Sendable {
             var roundsThisInvocation = 0
             while !(state?.finished ?? false) && !(history.last.map { $0.error < settings.stopError } ?? false) {
                 if generator.round >= settings.maxRounds {
+                    if settings.restartEvery != nil { break }   // the planned end of a run with restarts
                     let last = history.last?.error ?? 1
                     throw UnlearnableError.stopErrorNotReached(rounds: generator.round, error: last, stopError: settings.stopError)
                 }
                 let summary = generator.runRound()
                 history.append(summary)
                 let reached = summary.error < settings.stopError
-                state = try UnlearnableState.save(generator, history: history, jobKey: jobKey, finished: reached, output: output)
+                let planned = settings.restartEvery != nil && generator.round >= settings.maxRounds
+                state = try UnlearnableState.save(generator, history: history, jobKey: jobKey, finished: reached || planned,
+                                                  output: output)
                 let rate = Double(generationIndices.count) / max(summary.seconds, 1e-9)
                 let left = settings.maxRounds - generator.round
                 log(String(format: "round %d: surrogate error %.4f (train loss %.3f), noise %.0f%% of eps (images show %.0f%%), %.0f images/s, %@",
                            summary.round, summary.error, summary.trainingLoss, summary.budgetUse * 100,
                            (summary.visibleChange ?? 0) * 100, rate,
                            ProgressReporter.duration(summary.seconds))
-                    + (reached ? "; stop error reached" : "; ETA: error < \(settings.stopError), or at most \(left) more "
+                    + (reached ? "; stop error reached" : planned ? "; last round (surrogate restarts)" : "; ETA: error < \(settings.stopError), or at most \(left) more "
                        + "round(s), ~\(ProgressReporter.duration(Double(left) * summary.seconds))"))
                 roundsThisInvocation += 1
                 if let stop = stopAfterRounds, roundsThisInvocation >= stop, !reached {

@@ -21,10 +21,12 @@ public enum UnlearnableReport {
     }
 
     public static func text(_ s: NoiseApplicationJob.Summary) -> String {
-        var out = "Applied the class-wise noise of \(s.noiseFolder) (eps \(fmt(s.epsilon))/255, \(s.width)x\(s.height)x\(s.channels)) "
+        let sources = ([s.noiseFolder] + (s.addedNoiseFolders ?? [])).joined(separator: " + ")
+        let summed = s.addedNoiseFolders == nil ? "" : " (summed, clipped to epsilon)"
+        var out = "Applied the class-wise noise of \(sources)\(summed) (eps \(fmt(s.epsilon))/255, \(s.width)x\(s.height)x\(s.channels)) "
         out += "to \(ProgressReporter.grouped(s.written)) images in \(s.outputFolder) "
         out += measured(maxLinf: s.maxLinf, meanPSNR: s.meanPSNR, meanSSIM: s.meanSSIM, failures: s.failures)
-        out += ".\nNoise: \(s.outputFolder)/noise.npy (a copy). Run \(s.runID), \(ProgressReporter.duration(s.seconds)) in all. "
+        out += ".\nNoise: \(s.outputFolder)/noise.npy (\(s.addedNoiseFolders == nil ? "a copy" : "the sum")). Run \(s.runID), \(ProgressReporter.duration(s.seconds)) in all. "
         out += "Check it: cloak verify \(s.outputFolder) --test <clean test folder>"
         return out
     }

@@ -56,7 +56,13 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
     /// periodic texture is what a convolutional network's filters pick up anywhere in the image); `nil`: per
     /// pixel, as the algorithm, and the job key of runs made before this setting existed.
     public var noiseTile: Int?
-    /// Give up (with a clear message) after this many rounds.
+    /// Re-initialise the surrogate (weights, batch-norm statistics, momentum; seeded by `seed` and the restart's
+    /// number) at the start of every `restartEvery`-th round after the first, so that the noise must also suit
+    /// barely trained networks, which is what a fresh model trained on the noisy data is in its first epochs. The
+    /// stop error is then rarely reached: the run ends at ``maxRounds`` and writes the noise made so far. `nil`:
+    /// one surrogate throughout, as the reference, and the job key of runs made before this setting existed.
+    public var restartEvery: Int?
+    /// Give up (with a clear message) after this many rounds; with ``restartEvery``, the planned end.
     public var maxRounds: Int = 100
     /// Batch size for surrogate training, noise updates and the stop test (reference: 512).
     public var batchSize: Int = 512
@@ -88,6 +94,7 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
         guard maxRounds >= 1 else { throw bad("--max-rounds must be at least 1") }
         guard batchSize >= 1 else { throw bad("--batch-size must be at least 1") }
         if let noiseTile, noiseTile < 1 { throw bad("--noise-tile must be at least 1, got \(noiseTile)") }
+        if let restartEvery, restartEvery < 1 { throw bad("--restart-every must be at least 1, got \(restartEvery)") }
         if let width, width < 8 { throw bad("--size must be at least 8 pixels") }
         if let height, height < 8 { throw bad("--size must be at least 8 pixels") }
     }
