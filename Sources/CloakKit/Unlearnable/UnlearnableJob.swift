@@ -176,7 +176,10 @@ public struct UnlearnableJob: Sendable {
                            summary.round, summary.error, summary.trainingLoss, summary.budgetUse * 100,
                            (summary.visibleChange ?? 0) * 100, rate,
                            ProgressReporter.duration(summary.seconds))
-                    + (reached ? "; stop error reached" : planned ? "; last round (surrogate restarts)" : "; ETA: error < \(settings.stopError), or at most \(left) more "
+                    + (reached ? "; stop error reached" : planned ? "; last round (surrogate restarts)"
+                       : settings.restartEvery != nil ? "; ETA: round \(settings.maxRounds), \(left) more, "
+                       + "~\(ProgressReporter.duration(Double(left) * summary.seconds))"
+                       : "; ETA: error < \(settings.stopError), or at most \(left) more "
                        + "round(s), ~\(ProgressReporter.duration(Double(left) * summary.seconds))"))
                 roundsThisInvocation += 1
                 if let stop = stopAfterRounds, roundsThisInvocation >= stop, !reached {
