@@ -5,6 +5,8 @@ tree for `cloak verify`.
 
   sign    the noise pushed to the full budget: sign(noise) * eps (zeros stay zero)
   random  random +-eps patterns (seed 0) of the same shape (one per class, or per image); the file gives the shape
+  sum     the noise plus a second noise of the same shape (--with), clipped to +-eps: two noises made to hold
+          different epochs (e.g. the default's and em_pytorch.py --restart-every 5's) carried at once
 
 Each image is clamp(x + pattern, 0, 1) rounded to 8 bits, as Cloak writes it. Sample-wise noise made with
 --limit-per-class N needs the same --limit-per-class here.
@@ -25,7 +27,8 @@ def main():
     ap.add_argument("clean", help="the clean ImageFolder tree the noise was made for")
     ap.add_argument("noise", help="noise.npy, [classes, C, H, W] or [N, C, H, W]")
     ap.add_argument("out", help="folder for the cloaked tree")
-    ap.add_argument("kind", choices=["sign", "random"])
+    ap.add_argument("kind", choices=["sign", "random", "sum"])
+    ap.add_argument("--with", dest="other", help="sum: the second noise.npy")
     ap.add_argument("--epsilon", type=float, default=8, help="L-inf budget in 0-255 levels (default 8)")
     ap.add_argument("--limit-per-class", type=int, default=None, help="the first N images of each class only")
     args = ap.parse_args()
@@ -41,6 +44,11 @@ def main():
     eps = args.epsilon / 255
     if args.kind == "sign":
         noise = np.sign(noise) * eps
+    elif args.kind == "sum":
+        other = np.load(args.other)
+        if other.shape != noise.shape:
+            sys.exit(f"{args.other}: shape {other.shape}, not {noise.shape}")
+        noise = np.clip(noise + other, -eps, eps)
     else:
         noise = np.random.default_rng(0).choice([-eps, eps], size=noise.shape)
     pixels = np.round(np.clip(x + noise.transpose(0, 2, 3, 1)[index], 0, 1) * 255).astype(np.uint8)
