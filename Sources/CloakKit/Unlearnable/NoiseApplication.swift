@@ -62,10 +62,9 @@ public struct NoiseApplicationJob: Sendable {
             throw UnlearnableError.invalidSettings("--out must not be inside the input folder \(root)")
         }
         guard !sources.contains(output) else { throw UnlearnableError.invalidSettings("--out must not be a --noise-from folder") }
-        let (layout, patterns, npy) = try Self.readNoise(in: sources)
-        let noiseFiles = try sources.map { folder in
-            FileRecords.record(bytes: try ImageCodec.readBytes(path: "\(folder)/noise.npy"), path: "\(folder)/noise.npy",
-                               width: nil, height: nil, format: "npy")
+        let (layout, patterns, npy, sourceBytes) = try Self.readNoise(in: sources)
+        let noiseFiles = zip(sources, sourceBytes).map { folder, bytes in
+            FileRecords.record(bytes: bytes, path: "\(folder)/noise.npy", width: nil, height: nil, format: "npy")
         }
         let folder = try ImageFolder(root: root)
         try createDirectory(output)
@@ -116,13 +115,17 @@ public struct NoiseApplicationJob: Sendable {
 
     /// The layout, the patterns (HWC, pattern after pattern, as ``OutputWriter`` takes them) and the bytes of the
     /// `noise.npy` to write of the noise in `folders`: one folder's as it is; several folders' summed, the sum
-    /// clipped to [−ε, ε], after checking that they were made for the same classes, size and epsilon.
-    static func readNoise(in folders: [String]) throws -> (layout: OutputWriter.NoiseLayout, patterns: [Float], npy: [UInt8]) {
+    /// clipped to [−ε, ε], after checking that they were made for the same classes, size and epsilon. Also the
+    /// bytes of each folder's `noise.npy`, for the records.
+    static func readNoise(in folders: [String]) throws
+        -> (layout: OutputWriter.NoiseLayout, patterns: [Float], npy: [UInt8], sourceBytes: [[UInt8]]) {
         var (layout, patterns, npy) = try readNoise(in: folders[0])
-        guard folders.count > 1 else { return (layout, patterns, npy) }
+        var sourceBytes = [npy]
+        guard folders.count > 1 else { return (layout, patterns, npy, sourceBytes) }
         let limit = Float(layout.epsilon / 255)
         for folder in folders.dropFirst() {
-            let (other, values, _) = try readNoise(in: folder)
+            let (other, values, bytes) = try readNoise(in: folder)
+            sourceBytes.append(bytes)
             guard other.classes == layout.classes, other.shape == layout.shape, other.epsilon == layout.epsilon else {
                 throw UnlearnableError.invalidSettings(
                     "\(folder)/noise.json: made for classes \(other.classes.joined(separator: ", ")), shape \(other.shape), epsilon "
@@ -135,7 +138,7 @@ public struct NoiseApplicationJob: Sendable {
         let nchw = OutputWriter.NoiseLayout.transposed(patterns, patterns: layout.shape[0], channels: c, height: h, width: w,
                                                       toNCHW: true)
         npy = NPYFile.encode(nchw, shape: layout.shape)
-        return (layout, patterns, npy)
+        return (layout, patterns, npy, sourceBytes)
     }
 
     /// The layout, the patterns (HWC, pattern after pattern, as ``OutputWriter`` takes them) and the bytes of

@@ -172,15 +172,15 @@ public struct UnlearnableJob: Sendable {
                                                   output: output)
                 let rate = Double(generationIndices.count) / max(summary.seconds, 1e-9)
                 let left = settings.maxRounds - generator.round
+                let eta = "~\(ProgressReporter.duration(Double(left) * summary.seconds))"
+                let ending = reached ? "; stop error reached"
+                    : planned ? "; last round (surrogate restarts)"
+                    : settings.restartEvery != nil ? "; ETA: round \(settings.maxRounds), \(left) more, \(eta)"
+                    : "; ETA: error < \(settings.stopError), or at most \(left) more round(s), \(eta)"
                 log(String(format: "round %d: surrogate error %.4f (train loss %.3f), noise %.0f%% of eps (images show %.0f%%), %.0f images/s, %@",
                            summary.round, summary.error, summary.trainingLoss, summary.budgetUse * 100,
                            (summary.visibleChange ?? 0) * 100, rate,
-                           ProgressReporter.duration(summary.seconds))
-                    + (reached ? "; stop error reached" : planned ? "; last round (surrogate restarts)"
-                       : settings.restartEvery != nil ? "; ETA: round \(settings.maxRounds), \(left) more, "
-                       + "~\(ProgressReporter.duration(Double(left) * summary.seconds))"
-                       : "; ETA: error < \(settings.stopError), or at most \(left) more "
-                       + "round(s), ~\(ProgressReporter.duration(Double(left) * summary.seconds))"))
+                           ProgressReporter.duration(summary.seconds)) + ending)
                 roundsThisInvocation += 1
                 if let stop = stopAfterRounds, roundsThisInvocation >= stop, !reached {
                     try run.finish(.interrupted, message: "stopped after round \(generator.round) (test hook)")
