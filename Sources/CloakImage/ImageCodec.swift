@@ -120,8 +120,8 @@ public enum ImageCodec {
 
     /// Encodes to PNG or JPEG bytes. Errors name `"<memory>"` as the path.
     ///
-    /// PNG: 8-bit grey when the image is grey and has no transparency, RGBA when any alpha < 255, else
-    /// RGB, so 8-bit grey/RGB/RGBA PNGs round-trip bit-exactly. JPEG: greyscale when the image is grey,
+    /// PNG: 8-bit grey or RGB, with alpha when any alpha < 255, grey when every pixel's red, green and blue
+    /// are equal, so 8-bit grey/grey+alpha/RGB/RGBA PNGs round-trip bit-exactly. JPEG: greyscale when the image is grey,
     /// else YCbCr, 4:4:4 at quality >= 90 (4:2:0 below), optimised Huffman tables; alpha is dropped
     /// (JPEG has none; samples are not composited). Metadata per `EncodeOptions` / `ImageMetadata`:
     /// EXIF goes to APP1 / `eXIf` (right after IHDR), XMP to APP1 / `iTXt` "XML:com.adobe.xmp",

@@ -72,7 +72,8 @@ enum PNGCodec {
                 PNGChunks.metadata(bytes, walk), describe(ihdr, hasTRNS: hasTRNS))
     }
 
-    /// Encodes 8-bit grey (when the image is grey and fully opaque), RGBA (when any alpha < 255) or RGB.
+    /// Encodes 8-bit grey, grey+alpha (when any alpha < 255), RGB or RGBA: grey when every pixel's red, green
+    /// and blue are equal, so a grey image is never stored at three times its size.
     /// `extraChunks` (complete chunks) go right after IHDR.
     static func encode(_ image: RGBImage, extraChunks: [[UInt8]], path: String) throws -> [UInt8] {
         let n = image.pixelCount
@@ -80,21 +81,17 @@ enum PNGCodec {
         img.version = png_uint_32(PNG_IMAGE_VERSION)
         img.width = png_uint_32(image.width)
         img.height = png_uint_32(image.height)
-        let data: [UInt8]
-        if image.hasTransparency, let alpha = image.alpha {
-            img.format = SHIM_PNG_FORMAT_RGBA
-            var d = [UInt8](repeating: 0, count: n * 4)
+        // Samples per pixel: grey or RGB, plus alpha when any pixel is not opaque.
+        let grey = image.isGrayscale, alpha = image.hasTransparency ? image.alpha : nil
+        let colours = grey ? 1 : 3, stride = colours + (alpha == nil ? 0 : 1)
+        img.format = grey ? (alpha == nil ? SHIM_PNG_FORMAT_GRAY : SHIM_PNG_FORMAT_GA)
+            : (alpha == nil ? SHIM_PNG_FORMAT_RGB : SHIM_PNG_FORMAT_RGBA)
+        var data = stride == 3 ? image.pixels : [UInt8](repeating: 0, count: n * stride)
+        if stride != 3 {
             for i in 0..<n {
-                d[4 * i] = image.pixels[3 * i]; d[4 * i + 1] = image.pixels[3 * i + 1]
-                d[4 * i + 2] = image.pixels[3 * i + 2]; d[4 * i + 3] = alpha[i]
+                for c in 0..<colours { data[stride * i + c] = image.pixels[3 * i + c] }
+                if let alpha { data[stride * i + colours] = alpha[i] }
             }
-            data = d
-        } else if image.isGrayscale {
-            img.format = SHIM_PNG_FORMAT_GRAY
-            data = (0..<n).map { image.pixels[3 * $0] }
-        } else {
-            img.format = SHIM_PNG_FORMAT_RGB
-            data = image.pixels
         }
         var size = 0
         guard png_image_write_to_memory(&img, nil, &size, 0, data, 0, nil) != 0, size > 0 else {

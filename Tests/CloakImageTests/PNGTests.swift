@@ -29,6 +29,15 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(try decode(png).image, img)
     }
 
+    func testRoundTripGreyAlphaIsBitExactAndWrittenAsGreyAlpha() throws {
+        var img = RGBImage(width: 16, height: 16, gray: (0..<256).map { UInt8($0) })
+        img.alpha = (0..<img.pixelCount).map { UInt8(($0 * 5) % 256) }
+        let png = try ImageCodec.encode(img, as: .png)
+        XCTAssertEqual(colorType(png), 4)
+        XCTAssertEqual(try decode(png).image, img)
+        XCTAssertEqual(try decode(png).sourceDescription, "PNG 8-bit grey+alpha")
+    }
+
     func testOpaqueAlphaIsWrittenAsRGB() throws {
         var img = naturalImage(width: 8, height: 8)
         img.alpha = [UInt8](repeating: 255, count: 64)
