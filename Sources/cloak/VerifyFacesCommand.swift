@@ -43,9 +43,10 @@ extension Cloak.Verify {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() throws {
-            let (result, folder) = try FaceVerification(originals: originals, cloaked: cloaked, others: others,
-                                                        reportFolder: report, modelsDirectory: modelOptions.directory, quiet: quiet)
-                .run(store: storeOptions.open(), arguments: processArguments)
+            var verification = FaceVerification(originals: originals, cloaked: cloaked, others: others, reportFolder: report,
+                                                modelsDirectory: modelOptions.directory, quiet: quiet)
+            verification.upsample = modelOptions.upsample
+            let (result, folder) = try verification.run(store: storeOptions.open(), arguments: processArguments)
             print(json ? try FaceVerificationReport.json(result) : FaceVerificationReport.markdown(result), terminator: "")
             if !json { print("Report: \(folder)/report.html") }
         }

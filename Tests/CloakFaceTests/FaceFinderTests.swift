@@ -4,9 +4,9 @@ import XCTest
 
 /// The whole pipeline (detect, landmarks, chip plan), including detection on a downscaled copy.
 final class FaceFinderTests: XCTestCase {
-    private func finder(maximumDetectionSide: Int) throws -> FaceFinder {
+    private func finder(maximumDetectionSide: Int, upsample: Int = 0) throws -> FaceFinder {
         FaceFinder(detector: try FaceTestData.detector(), predictor: try FaceTestData.predictor(),
-                   maximumDetectionSide: maximumDetectionSide)
+                   maximumDetectionSide: maximumDetectionSide, upsample: upsample)
     }
 
     func testFullResolutionPipelineReproducesDlibChip() throws {
@@ -71,5 +71,35 @@ extension FaceFinderTests {
         XCTAssertTrue(try finder(maximumDetectionSide: 2000).faces(in: small).isEmpty)
         let upsampled = try FaceTestData.detector().detect(in: small, upsample: 2)
         XCTAssertEqual(upsampled.count, 1, "two doublings bring the face back above the window")
+    }
+
+    /// obama.jpg shrunk 6x: a face of about 45 px, which dlib's `detector(img, 1)` (face_recognition's
+    /// default) finds and `detector(img, 0)` does not.
+    private func smallFacePhoto() throws -> RGBImage {
+        let image = try FaceTestData.photo("obama.jpg")
+        return ImagePyramid.areaAverage(image, width: image.width / 6, height: image.height / 6)
+    }
+
+    func testOneDoublingFindsTheSmallFaceAsTheDoubledDetectorDoes() throws {
+        let small = try smallFacePhoto()
+        XCTAssertTrue(try finder(maximumDetectionSide: 2000).faces(in: small).isEmpty)
+        let finder = try finder(maximumDetectionSide: 2000, upsample: 1)
+        let faces = finder.faces(in: small)
+        XCTAssertEqual(faces.map(\.detection.box), try FaceTestData.detector().detect(in: small, upsample: 1).map(\.box))
+        XCTAssertLessThan(faces.first?.detection.box.width ?? 0, 80)
+        XCTAssertEqual(finder.smallestFace(longerSide: 1000), 40)
+        XCTAssertEqual(finder.smallestFace(longerSide: 4000), 80, "shrunk to 2000 for detection, then doubled")
+    }
+
+    func testLargePhotoDoubledAfterShrinkingMatchesDlibsDoubledDetection() throws {
+        // obama3.jpg (1434x2333) shrunk to 1000 px and doubled; each face refined on the doubled full photo.
+        let golden = FaceTestData.goldens.images.first { $0.file == "obama3.jpg" }!
+        let faces = try finder(maximumDetectionSide: 1000, upsample: 1).faces(in: try FaceTestData.photo(golden.file))
+        XCTAssertEqual(faces.count, golden.upsampled.count)
+        for d in golden.upsampled {
+            let box = FaceBox(left: d.box[0], top: d.box[1], right: d.box[2], bottom: d.box[3])
+            let best = faces.map(\.detection.box).max { $0.iou(box) < $1.iou(box) }
+            XCTAssertGreaterThanOrEqual(best?.iou(box) ?? 0, 0.9, "dlib \(box), ours \(faces.map(\.detection.box))")
+        }
     }
 }

@@ -92,6 +92,8 @@ public struct FaceJob {
         var jpegQuality: Int
         var keepMetadata: Bool
         var models: [String]
+        /// Which faces are found (and so cloaked) depends on it.
+        var upsample: Int
     }
 
     struct Parameters: Encodable {
@@ -112,7 +114,7 @@ public struct FaceJob {
     public func run(store: ProvenanceStore, arguments: [String]) throws -> Summary {
         let started = Date()
         try settings.validate()
-        let models = try FaceModels(directory: settings.modelsDirectory)
+        let models = try FaceModels(directory: settings.modelsDirectory, upsample: settings.upsample)
         let outputRoot = settings.outputFolder.map { absolutePath($0) }
         if let outputRoot { try createDirectory(outputRoot) }   // before any work: a file in the way is reported now
 
@@ -145,7 +147,7 @@ public struct FaceJob {
         let key = FileDigest.sha256(Array(JSON.string(SettingsKey(
             cloak: settings.cloakSettings, target: targetDescriptor, format: settings.format,
             jpegQuality: settings.jpegQuality, keepMetadata: settings.keepMetadata,
-            models: models.records.map(\.model.sha256))).utf8))
+            models: models.records.map(\.model.sha256), upsample: settings.upsample)).utf8))
         let absolutePaths = paths.map { absolutePath($0) }
         let parameters = JSON.string(Parameters(paths: absolutePaths, settings: settings, cloak: settings.cloakSettings,
                                                 settingsKey: key))
@@ -191,7 +193,9 @@ public struct FaceJob {
                     if faces.isEmpty {
                         try store.recordRunInput(runID: run.id, file: photo.input, role: "no face")
                         results.append(PhotoResult(input: photo.input.path, outcome: .noFace,
-                                                   message: "no face found (faces smaller than about 80 pixels are not detected); nothing written",
+                                                   message: "no face found (faces smaller than about "
+                                                       + "\(models.finder.smallestFace(longerSide: max(photo.image.width, photo.image.height))) "
+                                                       + "pixels are not detected); nothing written",
                                                    width: photo.image.width, height: photo.image.height, faces: [],
                                                    seconds: Date().timeIntervalSince(photoStart)))
                         if !quiet { StandardError.print("\(label): no face found; nothing written") }

@@ -36,6 +36,9 @@ public struct FaceJobSettings: Codable, Sendable, Equatable {
     public var checkRecompression = true
     /// Folder with the dlib models.
     public var modelsDirectory = FaceModels.defaultDirectory
+    /// Doublings of each photo before face detection (``FaceFinder/upsample``): 1 finds faces from about
+    /// 40 px, as the common dlib tracker does.
+    public var upsample = FaceModels.defaultUpsample
 
     public init() {}
 
@@ -44,6 +47,7 @@ public struct FaceJobSettings: Codable, Sendable, Equatable {
 
     /// Throws ``FaceJobError/badOption(_:)`` for settings no photo could be cloaked with.
     public func validate() throws {
+        guard (0...3).contains(upsample) else { throw FaceJobError.badOption("--upsample must be 0...3, got \(upsample)") }
         guard (1...100).contains(jpegQuality) else {
             throw FaceJobError.badOption("--jpeg-quality must be 1...100, got \(jpegQuality)")
         }

@@ -11,6 +11,9 @@ import Foundation
 public final class FaceModels {
     /// Where `make setup` puts the models, relative to the repository.
     public static let defaultDirectory = "Datasets/dlib-models"
+    /// Doublings before detection unless told otherwise: 1, as `face_recognition` (the common tracker built on
+    /// dlib) does by default, so faces from about 40 px are found and cloaked, not only those from 80 px.
+    public static let defaultUpsample = 1
 
     /// The models folder to use: `explicit` when given, else `$CLOAK_MODELS`, else ``defaultDirectory`` under
     /// the working directory, else under the repository the running `cloak` was built in
@@ -34,11 +37,12 @@ public final class FaceModels {
     /// The files by role (`detector`, `landmarks`, `embedder`) with their SHA-256.
     public let records: [(role: String, model: ModelRecord)]
 
-    /// Loads the models from `directory`.
+    /// Loads the models from `directory`; the finder doubles photos `upsample` times before detection
+    /// (``FaceFinder/upsample``).
     ///
     /// - Throws: ``FaceJobError/modelsMissing(directory:file:)`` when a file is absent (with how to get it),
     ///   or the reader's error naming the file when one is not a valid dlib model.
-    public init(directory: String = FaceModels.defaultDirectory) throws {
+    public init(directory: String = FaceModels.defaultDirectory, upsample: Int = 0) throws {
         let files = [("detector", FaceFinder.detectorFileName), ("landmarks", FaceFinder.predictorFileName),
                      ("embedder", FaceEmbedder.fileName)]
         var records: [(String, ModelRecord)] = []
@@ -51,7 +55,7 @@ public final class FaceModels {
             records.append((role, ModelRecord(name: name, sha256: try FileDigest.sha256(ofFileAt: path),
                                               byteCount: size, path: absolutePath(path))))
         }
-        self.finder = try FaceFinder(modelsDirectory: directory)
+        self.finder = try FaceFinder(modelsDirectory: directory, upsample: upsample)
         self.embedder = try FaceEmbedder(contentsOf: directory + "/" + FaceEmbedder.fileName)
         self.records = records
     }

@@ -28,6 +28,8 @@ public struct FaceVerification {
     public var others: String?
     public var reportFolder: String?
     public var modelsDirectory: String
+    /// Doublings before detection (``FaceFinder/upsample``): the tracker finds faces from about 40 px with 1.
+    public var upsample = FaceModels.defaultUpsample
     public var quiet: Bool
     /// dlib's same-person threshold.
     public var threshold: Double = 0.6
@@ -117,9 +119,10 @@ public struct FaceVerification {
 
     public func run(store: ProvenanceStore, arguments: [String]) throws -> (result: Result, reportFolder: String) {
         let started = Date()
-        let models = try FaceModels(directory: modelsDirectory)
+        let models = try FaceModels(directory: modelsDirectory, upsample: upsample)
         let parameters = JSON.string(["originals": absolutePath(originals), "cloaked": absolutePath(cloaked),
-                                      "others": others.map { absolutePath($0) } ?? "", "threshold": String(threshold)])
+                                      "others": others.map { absolutePath($0) } ?? "", "threshold": String(threshold),
+                                      "upsample": String(upsample)])
         let run = try RecordedRun(store: store, start: RunStart(
             command: "verify faces", arguments: arguments, toolVersion: CloakVersion.current, parameters: parameters))
         return try run.run { run in
