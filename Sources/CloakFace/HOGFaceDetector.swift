@@ -1,4 +1,6 @@
 import CloakImage
+import Dispatch
+import Foundation
 
 /// A face found by a detector.
 public struct FaceDetection: Sendable, Equatable, Codable {
@@ -158,17 +160,22 @@ public struct HOGFaceDetector: Sendable {
     /// - Parameter adjustThreshold: added to every filter's threshold; negative values find more (and
     ///   weaker) faces. dlib's default is 0.
     public func detect(in image: RGBImage, adjustThreshold: Double = 0) -> [FaceDetection] {
-        var candidates: [FaceDetection] = []
-        var level = image
-        for l in 0..<levelCount(width: image.width, height: image.height) {
-            if l > 0 {
-                guard let next = ImagePyramid.downFiveSixths(level) else { break }
-                level = next
-            }
-            let features = FHOGFeatures(image: level, cellSize: cellSize, filterRows: filterRows, filterColumns: filterColumns)
-            if features.isEmpty { continue }
-            scan(features, level: l, adjustThreshold: adjustThreshold, into: &candidates)
+        // The pyramid first (each level is made from the one above), then the levels' features and scans on
+        // all cores, largest level first so the cores finish together; windows gathered in level order.
+        var pyramid = [image]
+        for _ in 1..<levelCount(width: image.width, height: image.height) {
+            guard let next = ImagePyramid.downFiveSixths(pyramid[pyramid.count - 1]) else { break }
+            pyramid.append(next)
         }
+        let levels = pyramid
+        let found = LevelWindows(count: levels.count)
+        DispatchQueue.concurrentPerform(iterations: levels.count) { l in
+            let features = FHOGFeatures(image: levels[l], cellSize: cellSize, filterRows: filterRows, filterColumns: filterColumns)
+            var windows: [FaceDetection] = []
+            if !features.isEmpty { scan(features, level: l, adjustThreshold: adjustThreshold, into: &windows) }
+            found.set(l, windows)
+        }
+        var candidates = found.joined()
         // dlib sorts each filter's windows by score, then all by confidence (stable enough: ties are rare).
         candidates.sort { $0.score > $1.score }
         var kept: [FaceDetection] = []
@@ -289,3 +296,16 @@ func fhogToImage(_ box: FaceBox, cellSize: Int, filterRows: Int, filterColumns: 
 /// C's `lround`: nearest integer, halves away from zero (dlib's drectangle-to-rectangle rounding).
 @inline(__always)
 func roundHalfAway(_ x: Double) -> Int { Int(x.rounded(.toNearestOrAwayFromZero)) }
+
+/// The windows each pyramid level's scan found, filled in from several threads.
+private final class LevelWindows: @unchecked Sendable {
+    private var windows: [[FaceDetection]]
+    private let lock = NSLock()
+
+    init(count: Int) { windows = Array(repeating: [], count: count) }
+
+    func set(_ level: Int, _ found: [FaceDetection]) { lock.withLock { windows[level] = found } }
+
+    /// Every level's windows, level 0 first.
+    func joined() -> [FaceDetection] { lock.withLock { Array(windows.joined()) } }
+}
