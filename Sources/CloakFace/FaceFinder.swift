@@ -19,9 +19,9 @@ public struct FaceFinder: Sendable {
     public let detector: HOGFaceDetector
     public let predictor: ShapePredictor
     /// Photos whose longer side exceeds this are shrunk (area averaging) for detection only; each box is
-    /// mapped back, re-detected in a full-resolution crop around it (so it lands on the boxes dlib finds on
-    /// the full photo), and landmarks are found on the full-resolution photo. Faces narrower than about
-    /// `80 * longerSide / maximumDetectionSide` pixels are then missed.
+    /// mapped back, re-detected in a full-resolution crop around it (so it lands close to the box dlib finds
+    /// on the full photo), and landmarks are found on the full-resolution photo. Faces narrower than about
+    /// `80 * longerSide / maximumDetectionSide / 2^upsample` pixels are then missed (``smallestFace(longerSide:)``).
     public var maximumDetectionSide: Int
     /// How many times the detection image is doubled first, as dlib's `detector(img, upsample)`: each
     /// doubling halves the smallest face found (80 px without, about 40 px with one) and quadruples the

@@ -105,7 +105,7 @@ extension Demo {
             }
         }
         // The sample photos' faces are 200 px or more: detection on the doubled photos (the default, for faces
-        // from 40 px) would find the same faces at 4 times the detection time (68 s against 49 s for this step).
+        // from 40 px) would find the same faces with 4 times the detector's work.
         print("   cloak faces \(demo)/me --out \(demo)/cloaked --mode high --upsample 0")
         var settings = FaceJobSettings()
         settings.mode = .high   // mid moves these faces past dlib's threshold, not past the other person (README)

@@ -12,8 +12,8 @@ extension Cloak {
             abstract: "Cloak the faces in photos against face recognition (dlib's ResNet descriptor).",
             discussion: """
                 Finds every face (dlib's HOG detector on the photo doubled once, as the common dlib tracker \
-                face_recognition does: faces from about 40 pixels; --upsample 0 is 4 times faster at \
-                detection and finds them from about 80 pixels), and \
+                face_recognition does: faces from about 40 pixels; --upsample 0 does a quarter of the \
+                detection work and finds them from about 80 pixels), and \
                 perturbs the photo's own pixels around each face so its face descriptor moves away from the \
                 person's (or, with --target, toward another identity), within an RGB structural-similarity \
                 budget and a hard per-pixel cap. Modes: low (25 steps), mid (50, default), high (100 steps, \
