@@ -15,7 +15,9 @@ import Foundation
 ///
 /// Measured from an empty data folder on the quiet 2-core machine: 6m54s (import 33 s, noise 2m45s,
 /// verification 3m02s, faces 31 s at mode mid); with another job on the 2 cores: 15m55s. From a clean clone with
-/// the faces at mode high, on a slower hour: 9m05s (import 31 s, noise 3m15s, verification 4m10s, faces 1m03s).
+/// the faces at mode high, on a slower hour: 9m05s (import 31 s, noise 3m15s, verification 4m10s, faces 1m03s);
+/// again that evening, with the face detector's pyramid scanned on both cores: 7m01s (import 28 s, noise 2m40s,
+/// verification about 3m04s, faces 49 s).
 public struct Demo: Sendable {
     public var datasetsDirectory: String
     public var reportsDirectory: String

@@ -42,7 +42,7 @@ public final class FaceModels {
     ///
     /// - Throws: ``FaceJobError/modelsMissing(directory:file:)`` when a file is absent (with how to get it),
     ///   or the reader's error naming the file when one is not a valid dlib model.
-    public init(directory: String = FaceModels.defaultDirectory, upsample: Int = 0) throws {
+    public init(directory: String = FaceModels.defaultDirectory, upsample: Int = FaceModels.defaultUpsample) throws {
         let files = [("detector", FaceFinder.detectorFileName), ("landmarks", FaceFinder.predictorFileName),
                      ("embedder", FaceEmbedder.fileName)]
         var records: [(String, ModelRecord)] = []
