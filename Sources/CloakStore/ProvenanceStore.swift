@@ -8,7 +8,9 @@ import GRDB
 /// Opening a store never modifies a file that is not a Cloak store: a file that is not SQLite, an SQLite
 /// database with foreign tables, or a store migrated by a newer Cloak is refused with a ``StoreError``
 /// before anything is written. A new or older store is migrated in order (``Schema``). The database runs
-/// in WAL mode with foreign keys on, and every write method below is one transaction.
+/// in WAL mode with foreign keys on, and every write method below is one transaction. Several commands can
+/// use one store at once (a writer waits up to 30 s for another's transaction); opening and migrating is done
+/// one process at a time, under a lock on the store's folder.
 public final class ProvenanceStore: Sendable {
     /// Where the database lives (`":memory:"` for an in-memory store).
     public let path: String
@@ -34,33 +36,47 @@ public final class ProvenanceStore: Sendable {
     public init(path: String) throws {
         self.path = path
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
-            if isDirectory.boolValue { throw StoreError.isAFolder(path: path) }
-            try Self.checkExisting(path: path)
-        } else {
-            let parent = (path as NSString).deletingLastPathComponent
-            if !parent.isEmpty {
-                do {
-                    try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
-                } catch {
-                    let reason = fileInTheWay(of: parent).map { "\($0) is a file, not a folder" } ?? error.localizedDescription
-                    throw StoreError.sqlite(path: path, message: "cannot create folder \(parent): \(reason)")
-                }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty && !fm.fileExists(atPath: path) {
+            do {
+                try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            } catch {
+                let reason = fileInTheWay(of: parent).map { "\($0) is a file, not a folder" } ?? error.localizedDescription
+                throw StoreError.sqlite(path: path, message: "cannot create folder \(parent): \(reason)")
             }
         }
-        var config = Configuration()
-        config.journalMode = .wal
-        config.busyMode = .timeout(30)
-        config.foreignKeysEnabled = true
-        config.label = "CloakStore"
-        do {
-            db = try DatabaseQueue(path: path, configuration: config)
-            try Schema.migrator.migrate(db)
-        } catch let error as DatabaseError {
-            throw StoreError.sqlite(path: path, message: error.message ?? "\(error)")
+        // Two commands started at once on a new or older store would both find it unmigrated (and race to
+        // switch it to WAL and to create its tables): opening is one step at a time per folder, across processes.
+        db = try Self.holdingLock(on: parent.isEmpty ? "." : parent) {
+            var isDirectory: ObjCBool = false
+            if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
+                if isDirectory.boolValue { throw StoreError.isAFolder(path: path) }
+                try Self.checkExisting(path: path)
+            }
+            var config = Configuration()
+            config.journalMode = .wal
+            config.busyMode = .timeout(30)
+            config.foreignKeysEnabled = true
+            config.label = "CloakStore"
+            do {
+                let db = try DatabaseQueue(path: path, configuration: config)
+                try Schema.migrator.migrate(db)
+                return db
+            } catch let error as DatabaseError {
+                throw StoreError.sqlite(path: path, message: error.message ?? "\(error)")
+            }
         }
         try markAbandonedRuns()
+    }
+
+    /// Runs `body` holding an exclusive `flock` on `folder` (waiting for another process's to be released); runs
+    /// it without the lock when the folder cannot be opened, as before there was one.
+    private static func holdingLock<T>(on folder: String, _ body: () throws -> T) throws -> T {
+        let fd = open(folder, O_RDONLY)
+        guard fd >= 0 else { return try body() }
+        defer { close(fd) }   // closing releases the lock
+        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+        return try body()
     }
 
     /// Opens an empty in-memory store (tests, dry runs).
@@ -94,6 +110,7 @@ public final class ProvenanceStore: Sendable {
 
         var config = Configuration()
         config.readonly = true
+        config.busyMode = .timeout(30)   // another process's connection may be checkpointing the WAL as it closes
         do {
             let reader = try DatabaseQueue(path: path, configuration: config)
             defer { try? reader.close() }

@@ -28,6 +28,28 @@ struct StoreOpeningTests {
         }
     }
 
+    /// Two `cloak` commands started at once on a new store (one connection each here) both open it: the one
+    /// whose migration loses the race sees the other's tables and goes on.
+    @Test func storesOpenedAtTheSameTimeOnANewPathAllOpen() throws {
+        let dir = try makeTemporaryDirectory()
+        for attempt in 0..<8 {
+            let path = dir + "/cloak-\(attempt).sqlite"
+            let failures = Failures()
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                var step = "open"
+                do {
+                    let store = try ProvenanceStore(path: path)
+                    step = "begin a run"
+                    _ = try store.beginRun(RunStart(command: "test", arguments: ["cloak", "test"], toolVersion: "0"))
+                } catch {
+                    failures.add("\(step): \(error)")
+                }
+            }
+            #expect(failures.all.isEmpty, "attempt \(attempt): \(failures.all)")
+            #expect(try ProvenanceStore(path: path).appliedMigrations() == ProvenanceStore.knownMigrations)
+        }
+    }
+
     @Test func existingStoreReopensWithItsData() throws {
         let dir = try makeTemporaryDirectory()
         let path = dir + "/cloak.sqlite"
@@ -120,4 +142,12 @@ struct StoreOpeningTests {
         #expect(ProvenanceStore.resolvePath(explicit: nil, environment: [:], currentDirectory: "/w")
                 == "/w/Store/cloak.sqlite")
     }
+}
+
+/// Error messages collected from several threads.
+final class Failures: @unchecked Sendable {
+    private var messages: [String] = []
+    private let lock = NSLock()
+    func add(_ message: String) { lock.withLock { messages.append(message) } }
+    var all: [String] { lock.withLock { messages } }
 }
