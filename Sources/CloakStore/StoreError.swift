@@ -14,6 +14,8 @@ public enum StoreError: Error, LocalizedError, Equatable {
     case sqlite(path: String, message: String)
     /// A lookup named a record that does not exist.
     case notFound(what: String)
+    /// A command that only reads the store was pointed at a path where there is none.
+    case noStore(path: String)
 
     public var errorDescription: String? {
         switch self {
@@ -31,6 +33,9 @@ public enum StoreError: Error, LocalizedError, Equatable {
             return "\(path): SQLite error: \(message)"
         case .notFound(let what):
             return "not found in the store: \(what)"
+        case .noStore(let path):
+            return "\(path): no provenance store here: nothing has been recorded at this path yet (--store or "
+                + "CLOAK_STORE chooses another)"
         }
     }
 }

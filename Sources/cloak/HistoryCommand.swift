@@ -20,7 +20,7 @@ extension Cloak {
         }
 
         func run() throws {
-            let runs = try storeOptions.open().recentRuns(limit: limit)
+            let runs = try storeOptions.openExisting().recentRuns(limit: limit)
             print(json ? try HistoryReport.json(runs) : HistoryReport.text(runs), terminator: "")
         }
     }

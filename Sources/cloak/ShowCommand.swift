@@ -17,7 +17,7 @@ extension Cloak {
         @OptionGroup var storeOptions: StoreOptions
 
         func run() throws {
-            let provenance = try ShowReport.lookup(file, in: storeOptions.open())
+            let provenance = try ShowReport.lookup(file, in: storeOptions.openExisting())
             print(json ? try ShowReport.json(provenance) : ShowReport.text(provenance, query: file), terminator: "")
             if provenance.isEmpty { throw ExitCode(1) }
         }

@@ -11,9 +11,17 @@ struct StoreOptions: ParsableArguments {
         valueName: "path"))
     var store: String?
 
-    /// Opens the store this invocation uses.
+    /// Opens the store this invocation uses, creating it when missing.
     func open() throws -> ProvenanceStore {
         try ProvenanceStore(path: ProvenanceStore.resolvePath(explicit: store))
+    }
+
+    /// Opens the store for a command that only reads it (`history`, `show`): a missing store is an error, not
+    /// a new empty one (a mistyped --store would otherwise leave a database, and its folders, behind).
+    func openExisting() throws -> ProvenanceStore {
+        let path = ProvenanceStore.resolvePath(explicit: store)
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.noStore(path: path) }
+        return try ProvenanceStore(path: path)
     }
 }
 

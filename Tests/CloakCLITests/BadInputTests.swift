@@ -118,6 +118,16 @@ struct BadInputTests {
         #expect(env.stderr.contains("not a Cloak store"))
     }
 
+    @Test func readingCommandsDoNotCreateAMissingStore() throws {
+        let dir = try makeWorkFolder()
+        for arguments in [["history"], ["show", "0" + String(repeating: "a", count: 63)]] {
+            let result = try CLI.run(arguments + ["--store", "typo/cloak.sqlite"], in: dir)
+            #expect(result.status != 0)
+            #expect(result.stderr.contains(dir + "/typo/cloak.sqlite: no provenance store here"), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/typo"))
+        }
+    }
+
     @Test func gpsIsReportedOnInputs() throws {
         // inspect tells the user which photos carry a location; the codec tests cover that outputs never do
         let dir = try makeWorkFolder()
