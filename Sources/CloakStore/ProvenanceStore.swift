@@ -69,8 +69,8 @@ public final class ProvenanceStore: Sendable {
         try markAbandonedRuns()
     }
 
-    /// Runs `body` holding an exclusive `flock` on `folder` (waiting for another process's to be released); runs
-    /// it without the lock when the folder cannot be opened, as before there was one.
+    /// Runs `body` holding an exclusive `flock` on `folder`, waiting while another process holds it; runs it
+    /// unlocked when the folder cannot be opened for reading.
     private static func holdingLock<T>(on folder: String, _ body: () throws -> T) throws -> T {
         let fd = open(folder, O_RDONLY)
         guard fd >= 0 else { return try body() }
