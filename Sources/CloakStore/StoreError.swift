@@ -16,6 +16,8 @@ public enum StoreError: Error, LocalizedError, Equatable {
     case notFound(what: String)
     /// A command that only reads the store was pointed at a path where there is none.
     case noStore(path: String)
+    /// Another process on this host is doing the same job (same resume key) right now.
+    case runInProgress(path: String, runID: Int64, pid: Int64)
 
     public var errorDescription: String? {
         switch self {
@@ -33,6 +35,9 @@ public enum StoreError: Error, LocalizedError, Equatable {
             return "\(path): SQLite error: \(message)"
         case .notFound(let what):
             return "not found in the store: \(what)"
+        case .runInProgress(let path, let runID, let pid):
+            return "\(path): run \(runID) (process \(pid)) is doing this same job right now, with the same outputs; "
+                + "wait for it to finish, or stop it (kill \(pid)) and run this again to resume it"
         case .noStore(let path):
             return "\(path): no provenance store here: nothing has been recorded at this path yet (--store or "
                 + "CLOAK_STORE chooses another)"

@@ -55,14 +55,18 @@ extension ProvenanceStore {
     /// Starts a run, or resumes the unfinished run with the same ``RunStart/resumeKey``.
     ///
     /// - Returns: the run's row and whether it was resumed.
+    /// - Throws: ``StoreError/runInProgress(path:runID:pid:)`` when another live process on this host is doing
+    ///   the same job (same key) right now: both would write the same outputs and saved state.
     public func beginRun(_ start: RunStart) throws -> (run: RunRecord, resumed: Bool) {
         let argv = String(decoding: (try? JSONEncoder().encode(start.arguments)) ?? Data("[]".utf8), as: UTF8.self)
         return try write { db in
             if let key = start.resumeKey,
                var previous = try RunRecord
                 .filter(sql: "resumeKey = ? AND status IN ('running', 'interrupted', 'failed')", arguments: [key])
-                .order(sql: "id DESC").fetchOne(db),
-               !Self.isOtherLiveProcess(previous) {
+                .order(sql: "id DESC").fetchOne(db) {
+                if Self.isOtherLiveProcess(previous) {
+                    throw StoreError.runInProgress(path: path, runID: previous.id ?? 0, pid: previous.pid)
+                }
                 previous.status = .running
                 previous.message = nil
                 previous.finishedAt = nil

@@ -88,6 +88,23 @@ struct RunRecordingTests {
         #expect(try store.provenance(sha256: "0000").isEmpty)
     }
 
+    @Test func theSameJobInAnotherLiveProcessIsRefused() throws {
+        let store = try ProvenanceStore()
+        let start = RunStart(command: "unlearnable", arguments: ["cloak"], toolVersion: "0", resumeKey: "job")
+        let (run, _) = try store.beginRun(start)
+        // pretend another process, still running (pid 1 always is), owns it
+        try store.db.write { try $0.execute(sql: "UPDATE run SET pid = 1 WHERE id = ?", arguments: [run.id!]) }
+        #expect(throws: StoreError.runInProgress(path: ":memory:", runID: run.id!, pid: 1)) { try store.beginRun(start) }
+        // another job is not held up
+        let (other, resumed) = try store.beginRun(RunStart(command: "unlearnable", arguments: ["cloak"], toolVersion: "0",
+                                                           resumeKey: "another job"))
+        #expect(!resumed && other.id != run.id)
+        // once that process has gone, the same job resumes its run
+        try store.db.write { try $0.execute(sql: "UPDATE run SET pid = 2147483000 WHERE id = ?", arguments: [run.id!]) }
+        let (again, resumedNow) = try store.beginRun(start)
+        #expect(resumedNow && again.id == run.id)
+    }
+
     @Test func runOfADeadProcessIsMarkedInterruptedOnOpen() throws {
         let dir = try makeTemporaryDirectory()
         let path = dir + "/cloak.sqlite"
