@@ -61,3 +61,25 @@ struct VerifyReuseTests {
         #expect(e.rows.allSatisfy { $0.baseline?.reusedFromRun == nil && $0.protected.reusedFromRun == nil })
     }
 }
+
+@Suite("cloak verify on grey data")
+struct VerifyGreyDataTests {
+    @Test func grayscaleIsNotRunOnGreyImagesAndTheReportSaysSo() throws {
+        let train = try makeTinyFolder(seed: 1), test = try makeTinyFolder(seed: 2), baseline = try makeTinyFolder(seed: 3)
+        let parent = try temporaryFolder()
+        let result = try tinyVerifier(train, test: test, baseline: baseline, report: parent + "/report",
+                                      countermeasures: [.none, .grayscale])
+            .run(store: try ProvenanceStore(), arguments: ["cloak"]).result
+        #expect(result.rows.map(\.countermeasure) == ["none"])
+        #expect(result.notRun == ["grayscale"])
+        #expect(VerificationReport.markdown(result).contains("Not run: `grayscale` (the images are grey already"))
+
+        // Asked for alone, it is an error before any model is trained
+        let store = try ProvenanceStore()
+        #expect(throws: VerifyError.nothingToMeasure(path: train, countermeasures: ["grayscale"])) {
+            try tinyVerifier(train, test: test, baseline: baseline, report: parent + "/alone", countermeasures: [.grayscale])
+                .run(store: store, arguments: ["cloak"])
+        }
+        #expect(try store.verifications(runID: try #require(try store.recentRuns().first?.id)).isEmpty)
+    }
+}

@@ -11,6 +11,7 @@ public enum VerificationReport {
         out += "(\(r.classes.count) classes, chance \(pct(r.chance))).\n\n"
         if let note = partialProtectionNote(r) { out += note + "\n\n" }
         if let note = reuseNote(r) { out += note + "\n\n" }
+        if let note = notRunNote(r) { out += note + "\n\n" }
         if let unreadable = r.unreadableFiles, !unreadable.isEmpty {
             out += "\(unreadable.count) input file(s) could not be read and were left out:\n"
             for message in unreadable.prefix(10) { out += "- \(message)\n" }
@@ -141,7 +142,7 @@ public enum VerificationReport {
     public static func html(_ r: VerificationResult, samples: [(original: RGBImage, protected: RGBImage)]) -> String {
         var body = "<h1>Cloak verification</h1>\n"
         body += "<p>" + escape(markdownInline(r)) + "</p>\n"
-        for note in [partialProtectionNote(r), reuseNote(r)].compactMap({ $0 }) {
+        for note in [partialProtectionNote(r), reuseNote(r), notRunNote(r)].compactMap({ $0 }) {
             body += "<p>" + escape(note).replacingOccurrences(of: "`", with: "") + "</p>\n"
         }
         if let unreadable = r.unreadableFiles, !unreadable.isEmpty {
@@ -263,6 +264,13 @@ public enum VerificationReport {
         guard let fraction = r.cleanFraction, fraction > 0 else { return nil }
         return "Partial protection: \(pct(fraction)) of the protected training images, chosen at random, were replaced by "
             + "their clean originals from `\(r.baselineDataset ?? "the baseline")` before training (`--clean-fraction`)."
+    }
+
+    /// Names the countermeasures asked for but not run (they change nothing on this data), or `nil`.
+    static func notRunNote(_ r: VerificationResult) -> String? {
+        guard let notRun = r.notRun, !notRun.isEmpty else { return nil }
+        return "Not run: " + notRun.map { "`\($0)`" }.joined(separator: ", ")
+            + " (the images are grey already, so it would change nothing)."
     }
 
     /// Names the models reused from earlier runs rather than trained again.

@@ -131,6 +131,9 @@ public struct VerificationResult: Codable, Sendable {
     public var cleanFraction: Double? = nil
     /// Input files that could not be read and were left out, each "path: reason" (`nil` or empty: none).
     public var unreadableFiles: [String]? = nil
+    /// Countermeasures asked for but not run because they change nothing on this data (`grayscale` on grey
+    /// images); `nil`: every one asked for was run.
+    public var notRun: [String]? = nil
 
     /// Whether the models were also checked within epochs (`cloak verify --checks-per-epoch` above 1).
     public var checkedWithinEpochs: Bool { (checksPerEpoch ?? 1) > 1 }

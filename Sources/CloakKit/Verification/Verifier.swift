@@ -180,10 +180,14 @@ public struct Verifier: Sendable {
                 return model
             }
 
+            let notRun = settings.countermeasures.filter { !$0.applies(toChannels: channels) }
+            guard notRun.count < settings.countermeasures.count else {
+                throw VerifyError.nothingToMeasure(path: train.root, countermeasures: notRun.map(\.rawValue))
+            }
             var rows: [CountermeasureResult] = []
             for countermeasure in settings.countermeasures {
                 guard countermeasure.applies(toChannels: channels) else {
-                    log("\(countermeasure.rawValue): skipped (the data is already grey)")
+                    log("\(countermeasure.rawValue): not run (the data is already grey)")
                     continue
                 }
                 let protected = try curve(countermeasure, isBaseline: false, images: trainingImages, dataset: train.root,
@@ -207,7 +211,8 @@ public struct Verifier: Sendable {
                 trainCount: protectedImages.count, testCount: testImages.count, chance: 1 / Double(train.classes.count),
                 rows: rows, runID: run.id, checksPerEpoch: settings.checksPerEpoch,
                 cleanFraction: settings.cleanFraction > 0 ? settings.cleanFraction : nil,
-                unreadableFiles: failures.isEmpty ? nil : failures.map(\.message))
+                unreadableFiles: failures.isEmpty ? nil : failures.map(\.message),
+                notRun: notRun.isEmpty ? nil : notRun.map(\.rawValue))
             try? FileManager.default.removeItem(atPath: reportPath + "/.cloak-verify")
             try writeReport(result, to: reportPath, protected: protectedImages, baselineFolder: baseline)
             try run.finish(.done)
@@ -293,6 +298,8 @@ public enum VerifyError: Error, LocalizedError, Equatable {
     case cleanFractionNeedsBaseline
     /// `--clean-fraction` needs more clean originals (same relative path in the baseline) than there are.
     case tooFewCleanOriginals(baseline: String, needed: Int, found: Int)
+    /// Every countermeasure asked for would change nothing on this data (`grayscale` on grey images).
+    case nothingToMeasure(path: String, countermeasures: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -306,6 +313,10 @@ public enum VerifyError: Error, LocalizedError, Equatable {
                 + ". Classes are the sub-folders that hold images; every folder needs the same ones"
         case .cleanFractionNeedsBaseline:
             return "--clean-fraction needs --baseline: the clean originals of the protected images"
+        case .nothingToMeasure(let path, let countermeasures):
+            return "\(path): the images are grey, so " + countermeasures.joined(separator: ", ")
+                + " would change nothing and no model was trained; ask for other countermeasures (none, jpeg10, augment, "
+                + "adversarial)"
         case .tooFewCleanOriginals(let baseline, let needed, let found):
             return "\(baseline): --clean-fraction needs the clean originals of \(needed) protected images (same relative "
                 + "path, any extension), and only \(found) are there"
