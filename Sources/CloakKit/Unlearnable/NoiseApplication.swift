@@ -67,6 +67,7 @@ public struct NoiseApplicationJob: Sendable {
             FileRecords.record(bytes: bytes, path: "\(folder)/noise.npy", width: nil, height: nil, format: "npy")
         }
         let folder = try ImageFolder(root: root)
+        try OutputWriter.checkOwnership(of: output)
         try createDirectory(output)
         var patternOfClass: [Int] = []
         for name in folder.classes {

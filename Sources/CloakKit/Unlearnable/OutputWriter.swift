@@ -23,6 +23,26 @@ struct OutputWriter {
         var meanSSIM = 0.0
     }
 
+    /// Files that mark a folder as made by `cloak unlearnable` (an earlier or interrupted run of it).
+    static let outputMarkers = [UnlearnableState.folderName, "unlearnable.json", "noise.json"]
+
+    /// Refuses an output folder that holds files `cloak unlearnable` did not make: the outputs are named after
+    /// the inputs, so a folder holding another copy of the data set (a clean backup, say) would be written over.
+    /// A new folder, one without files (hidden ones and empty folders aside), or one with an earlier run's
+    /// markers is fine.
+    static func checkOwnership(of output: String) throws {
+        let fm = FileManager.default
+        let names = (try? fm.contentsOfDirectory(atPath: output)) ?? []
+        guard !names.contains(where: outputMarkers.contains),
+              let files = fm.enumerator(at: URL(fileURLWithPath: output), includingPropertiesForKeys: [.isRegularFileKey],
+                                        options: [.skipsHiddenFiles]) else { return }
+        for case let url as URL in files where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
+            throw UnlearnableError.invalidSettings(
+                "\(output): --out holds files cloak unlearnable did not make (\(url.path), ...), and the cloaked images "
+                + "would replace same-named ones; choose a new or empty folder")
+        }
+    }
+
     /// The output path of an input: same place under `output`, extension `.png`.
     func outputPath(for input: String) -> String {
         let relative = input.hasPrefix(root + "/") ? String(input.dropFirst(root.count + 1)) : (input as NSString).lastPathComponent

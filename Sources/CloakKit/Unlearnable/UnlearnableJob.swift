@@ -73,7 +73,9 @@ public struct UnlearnableJob: Sendable {
             throw UnlearnableError.invalidSettings("--out must not be inside the input folder \(root)")
         }
         let folder = try ImageFolder(root: root)
-        try createDirectory(output)   // before any work: a file in the way is reported now, not after generating
+        // Before any work: a file in the way, or a folder of files this command did not make, is reported now.
+        try OutputWriter.checkOwnership(of: output)
+        try createDirectory(output)
         let indices = folder.indices(limitPerClass: limitPerClass)
         let log: (String) -> Void = { if !quiet { StandardError.print($0) } }
 
