@@ -164,6 +164,21 @@ struct FacesCLITests {
         #expect(try digests(dir + "/photos") == after)
     }
 
+    @Test func aMirroredTreeNeverWritesOverPhotosNoRunWrote() throws {
+        // --out pointed at a copy of the photos (a backup, say): the outputs would be named as those files.
+        let dir = try makeWorkFolder()
+        for folder in ["me", "backup"] {
+            try FileManager.default.createDirectory(atPath: dir + "/" + folder, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: samples + "/obama.jpg", toPath: dir + "/\(folder)/obama.jpg")
+        }
+        let before = try FileDigest.sha256(ofFileAt: dir + "/backup/obama.jpg")
+        let run = try CLI.run(["faces", "me", "--out", "backup", "--mode", "low", "--no-recompression-check",
+                               "--models", models, "--quiet"], in: dir)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("backup/obama.jpg is already there and no recorded run wrote it"), "\(run.stderr)")
+        #expect(try FileDigest.sha256(ofFileAt: dir + "/backup/obama.jpg") == before)
+    }
+
     @Test func mirroredTreeFormatsForceAndVerify() throws {
         let dir = try makeWorkFolder()
         try FileManager.default.createDirectory(atPath: dir + "/me", withIntermediateDirectories: true)

@@ -189,6 +189,11 @@ public struct FaceJob {
                         if !quiet { StandardError.print("\(label): already cloaked with these settings -> \(earlier.path)") }
                         continue
                     }
+                    // A resumed run may have written this file just before it was killed, before recording it.
+                    if !run.resumed, try photo.outputWouldReplaceAForeignFile(in: store) {
+                        throw FaceJobError.badOption("\(photo.outputPath) is already there and no recorded run wrote it; "
+                                                     + "it was left alone (choose another --out, or move that file)")
+                    }
                     let faces = models.finder.faces(in: photo.image)
                     if faces.isEmpty {
                         try store.recordRunInput(runID: run.id, file: photo.input, role: "no face")

@@ -66,6 +66,14 @@ struct PhotoCloak {
         return nil
     }
 
+    /// In a mirrored output tree the output is named as the input, so a folder holding other copies of the
+    /// photos would have them written over: true when a file is already at the output path and the store
+    /// knows it as no run's output.
+    func outputWouldReplaceAForeignFile(in store: ProvenanceStore) throws -> Bool {
+        guard settings.outputFolder != nil, FileManager.default.fileExists(atPath: outputPath) else { return false }
+        return try store.provenance(sha256: try FileDigest.sha256(ofFileAt: outputPath)).producedBy.isEmpty
+    }
+
     struct Result {
         var photo: FaceJob.PhotoResult
         var entry: OutputEntry
