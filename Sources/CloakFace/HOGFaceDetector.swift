@@ -1,6 +1,5 @@
 import CloakImage
-import Dispatch
-import Foundation
+import CloakTensor
 
 /// A face found by a detector.
 public struct FaceDetection: Sendable, Equatable, Codable {
@@ -167,15 +166,12 @@ public struct HOGFaceDetector: Sendable {
             guard let next = ImagePyramid.downFiveSixths(pyramid[pyramid.count - 1]) else { break }
             pyramid.append(next)
         }
-        let levels = pyramid
-        let found = LevelWindows(count: levels.count)
-        DispatchQueue.concurrentPerform(iterations: levels.count) { l in
-            let features = FHOGFeatures(image: levels[l], cellSize: cellSize, filterRows: filterRows, filterColumns: filterColumns)
+        var candidates = Array(concurrentMap(count: pyramid.count) { l -> [FaceDetection] in
+            let features = FHOGFeatures(image: pyramid[l], cellSize: cellSize, filterRows: filterRows, filterColumns: filterColumns)
             var windows: [FaceDetection] = []
             if !features.isEmpty { scan(features, level: l, adjustThreshold: adjustThreshold, into: &windows) }
-            found.set(l, windows)
-        }
-        var candidates = found.joined()
+            return windows
+        }.joined())
         // dlib sorts each filter's windows by score, then all by confidence (stable enough: ties are rare).
         candidates.sort { $0.score > $1.score }
         var kept: [FaceDetection] = []
@@ -296,16 +292,3 @@ func fhogToImage(_ box: FaceBox, cellSize: Int, filterRows: Int, filterColumns: 
 /// C's `lround`: nearest integer, halves away from zero (dlib's drectangle-to-rectangle rounding).
 @inline(__always)
 func roundHalfAway(_ x: Double) -> Int { Int(x.rounded(.toNearestOrAwayFromZero)) }
-
-/// The windows each pyramid level's scan found, filled in from several threads.
-private final class LevelWindows: @unchecked Sendable {
-    private var windows: [[FaceDetection]]
-    private let lock = NSLock()
-
-    init(count: Int) { windows = Array(repeating: [], count: count) }
-
-    func set(_ level: Int, _ found: [FaceDetection]) { lock.withLock { windows[level] = found } }
-
-    /// Every level's windows, level 0 first.
-    func joined() -> [FaceDetection] { lock.withLock { Array(windows.joined()) } }
-}

@@ -1,6 +1,7 @@
 import CloakData
 import CloakImage
 import CloakStore
+import CloakTensor
 import Foundation
 
 /// Exports Fashion-MNIST from Debian's IDX files as a PNG ImageFolder tree, as a recorded run.

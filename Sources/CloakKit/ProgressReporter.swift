@@ -66,8 +66,9 @@ public final class ProgressReporter: @unchecked Sendable {
         var line = "\(label): \(grouped(count))"
         if let total { line += "/\(grouped(total))" }
         line += " \(unit)"
-        let rate = elapsed >= 0.5 ? Double(count) / elapsed : 0
+        var rate = 0.0
         if elapsed >= 0.5 {
+            rate = Double(count) / elapsed
             // Slow work (large photos) keeps a meaningful rate: 0.34/s, not 0/s.
             line += rate >= 10 ? ", \(grouped(Int(rate.rounded())))/s" : String(format: ", %.2g/s", rate)
         }

@@ -41,7 +41,9 @@ struct FaceModelOptions: ParsableArguments {
     var upsample = FaceModels.defaultUpsample
 
     func validate() throws {
-        guard (0...3).contains(upsample) else { throw ValidationError("--upsample must be 0...3, got \(upsample)") }
+        guard FaceModels.upsampleRange.contains(upsample) else {
+            throw ValidationError("--upsample must be \(FaceModels.upsampleRange), got \(upsample)")
+        }
     }
 
     /// The folder to load the models from (see ``FaceModels/locate(explicit:environment:)``).

@@ -47,7 +47,9 @@ public struct FaceJobSettings: Codable, Sendable, Equatable {
 
     /// Throws ``FaceJobError/badOption(_:)`` for settings no photo could be cloaked with.
     public func validate() throws {
-        guard (0...3).contains(upsample) else { throw FaceJobError.badOption("--upsample must be 0...3, got \(upsample)") }
+        guard FaceModels.upsampleRange.contains(upsample) else {
+            throw FaceJobError.badOption("--upsample must be \(FaceModels.upsampleRange), got \(upsample)")
+        }
         guard (1...100).contains(jpegQuality) else {
             throw FaceJobError.badOption("--jpeg-quality must be 1...100, got \(jpegQuality)")
         }

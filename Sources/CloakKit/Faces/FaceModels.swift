@@ -14,6 +14,8 @@ public final class FaceModels {
     /// Doublings before detection unless told otherwise: 1, as `face_recognition` (the common tracker built on
     /// dlib) does by default, so faces from about 40 px are found and cloaked, not only those from 80 px.
     public static let defaultUpsample = 1
+    /// The doublings `--upsample` accepts (3 already finds faces from 10 px, at 64 times the detection work).
+    public static let upsampleRange = 0...3
 
     /// The models folder to use: `explicit` when given, else `$CLOAK_MODELS`, else ``defaultDirectory`` under
     /// the working directory, else under the repository the running `cloak` was built in

@@ -1,6 +1,7 @@
 import CloakData
 import CloakImage
 import CloakStore
+import CloakTensor
 import Foundation
 
 /// Writes the cloaked copy of a data set and records every output with its measured perturbation.

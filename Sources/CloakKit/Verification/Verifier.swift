@@ -184,12 +184,9 @@ public struct Verifier: Sendable {
             guard notRun.count < settings.countermeasures.count else {
                 throw VerifyError.nothingToMeasure(path: train.root, countermeasures: notRun.map(\.rawValue))
             }
+            for countermeasure in notRun { log("\(countermeasure.rawValue): not run (the data is already grey)") }
             var rows: [CountermeasureResult] = []
-            for countermeasure in settings.countermeasures {
-                guard countermeasure.applies(toChannels: channels) else {
-                    log("\(countermeasure.rawValue): not run (the data is already grey)")
-                    continue
-                }
+            for countermeasure in settings.countermeasures where !notRun.contains(countermeasure) {
                 let protected = try curve(countermeasure, isBaseline: false, images: trainingImages, dataset: train.root,
                                           hash: trainHash)
                 let clean = try baselineImages.map { images in

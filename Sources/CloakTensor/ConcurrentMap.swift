@@ -6,7 +6,7 @@ import Dispatch
 /// returns (and files of its own). The compiler cannot check that for a closure capturing non-`Sendable`
 /// values (a store handle, a loaded data set), so the caller vouches for it; the results are handed back only
 /// after every call has finished.
-func concurrentMap<T>(count: Int, _ body: (Int) -> T) -> [T] {
+public func concurrentMap<T>(count: Int, _ body: (Int) -> T) -> [T] {
     guard count > 1 else { return (0..<count).map(body) }
     let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
     results.initialize(repeating: nil)

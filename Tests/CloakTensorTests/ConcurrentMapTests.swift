@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CloakKit
+import CloakTensor
 
 @Suite("Running work on all cores")
 struct ConcurrentMapTests {
