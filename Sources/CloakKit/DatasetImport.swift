@@ -11,7 +11,9 @@ import Foundation
 /// file (so names stay the same whatever `limitPerClass` is). Each PNG is 28x28 8-bit grey, decoded back
 /// after encoding and compared with the source pixels (L-inf must be 0). A marker file
 /// `<output>/.cloak-import.json`, written last, makes a repeated import with the same sources and limit a
-/// no-op; an interrupted import resumes (files already written with the right bytes are kept).
+/// no-op; an interrupted import resumes (files already written with the right bytes are kept). An import into
+/// an earlier import's folder replaces it: images beyond the new limit are removed. Split folders holding files
+/// no import made are refused before anything is written.
 public struct DatasetImport: Sendable {
     /// What to import and where.
     public struct Options: Sendable, Codable, Equatable {
@@ -42,6 +44,8 @@ public struct DatasetImport: Sendable {
         /// Files written by this invocation, and files found already correct (resumed import).
         public var written: Int
         public var unchanged: Int
+        /// Images of an earlier import into the same folder beyond this one's limit, removed.
+        public var removed: Int = 0
         public var seconds: Double
     }
 
@@ -88,11 +92,12 @@ public struct DatasetImport: Sendable {
             (($0.record.path as NSString).lastPathComponent, $0.record.sha256)
         })
 
-        if let marker = Self.readMarker(in: output), marker.sources == sourceHashes,
+        let earlier = Self.readMarker(in: output)
+        if let marker = earlier, marker.sources == sourceHashes,
            marker.limitPerClass == options.limitPerClass, marker.dataset == "fashion-mnist",
            Self.pngCounts(in: output) == marker.counts {
             return Summary(alreadyImported: true, runID: marker.runID, outputDirectory: output, counts: marker.counts,
-                           written: 0, unchanged: marker.counts.values.reduce(0, +),
+                           written: 0, unchanged: marker.counts.values.reduce(0, +), removed: 0,
                            seconds: Date().timeIntervalSince(began))
         }
 
@@ -105,11 +110,18 @@ public struct DatasetImport: Sendable {
         if run.resumed && !quiet { StandardError.print("resuming run \(run.id)") }
 
         return try run.run { run in
+            // Before any file is written: split folders holding files no import made are refused, since the
+            // images are written under fixed names.
+            let splitFolders = FashionMNIST.Split.allCases.map { "\(output)/\($0.rawValue)" }
+            if earlier == nil, !run.resumed, let file = FolderOwnership.firstFile(under: splitFolders) {
+                throw ImportError.foreignFiles(path: output, example: file)
+            }
             for source in sourceRecords {
                 try store.recordRunInput(runID: run.id, file: source.record, role: source.role)
             }
             var counts: [String: Int] = [:]
             var written = 0, unchanged = 0
+            var kept = Set<String>()
             for split in FashionMNIST.Split.allCases {
                 let data = try FashionMNIST.load(split, from: options.sourceDirectory)
                 let indices = firstIndicesPerLabel(data.labels.map(Int.init), limit: options.limitPerClass)
@@ -130,6 +142,7 @@ public struct DatasetImport: Sendable {
                         let index = slice[k], label = Int(data.labels[index])
                         let (path, bytes, changed) = try outcome.get()
                         if changed { written += 1 } else { unchanged += 1 }
+                        kept.insert(path)
                         batch.append(OutputEntry(
                             input: imagesRecord,
                             output: FileRecords.record(bytes: bytes, path: path, width: data.width, height: data.height, format: "png"),
@@ -148,14 +161,35 @@ public struct DatasetImport: Sendable {
                 counts[split.rawValue] = indices.count
             }
             if run.resumed { removeAbandonedTemporaryFiles(in: output, recursive: true) }
+            let removed = Self.removeImagesBeyondTheLimit(in: output, keeping: kept)
             sync()   // the images reach the disk before the marker says the import is complete
             let marker = Marker(dataset: "fashion-mnist", sources: sourceHashes, limitPerClass: options.limitPerClass,
                                 counts: counts, runID: run.id, toolVersion: CloakVersion.current)
             try writeFileAtomically(Array(try JSON.pretty(marker).utf8) + [0x0A], to: "\(output)/\(Self.markerName)")
             try run.finish(.done)
             return Summary(alreadyImported: false, runID: run.id, outputDirectory: output, counts: counts,
-                           written: written, unchanged: unchanged, seconds: Date().timeIntervalSince(began))
+                           written: written, unchanged: unchanged, removed: removed,
+                           seconds: Date().timeIntervalSince(began))
         }
+    }
+
+    /// Removes the images an earlier import into `output` wrote and this one did not (an earlier import with a
+    /// higher `--limit-per-class`), so the folder holds what was asked for. Only files named as an import names
+    /// them (`<split>/<class>/<5-digit index>.png`) are removed; the folder is known to be an import's (see
+    /// ``run(store:arguments:)``). Returns how many were removed.
+    static func removeImagesBeyondTheLimit(in output: String, keeping kept: Set<String>) -> Int {
+        var removed = 0
+        for split in FashionMNIST.Split.allCases {
+            for className in FashionMNIST.classNames {
+                let folder = "\(output)/\(split.rawValue)/\(className)"
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+                where name.count == 9 && name.hasSuffix(".png") && name.prefix(5).allSatisfy({ $0.isASCII && $0.isNumber })
+                    && !kept.contains(folder + "/" + name) {
+                    if (try? FileManager.default.removeItem(atPath: folder + "/" + name)) != nil { removed += 1 }
+                }
+            }
+        }
+        return removed
     }
 
     struct ImportDetails: Codable {
@@ -202,11 +236,16 @@ public struct DatasetImport: Sendable {
 public enum ImportError: Error, LocalizedError, Equatable {
     case lossyExport(path: String, linf: Int)
     case unknownDataset(name: String)
+    /// The output's split folders hold files no import made (`example` is one of them).
+    case foreignFiles(path: String, example: String)
 
     public var errorDescription: String? {
         switch self {
         case .lossyExport(let path, let linf):
             return "\(path): the PNG written does not decode to the source pixels (L-inf \(linf)); nothing was kept"
+        case .foreignFiles(let path, let example):
+            return "\(path): its train/test folders hold files no import made (\(example), ...), and the images would "
+                + "replace same-named ones; choose a new or empty folder"
         case .unknownDataset(let name):
             return "unknown data set '\(name)'; known: fashion-mnist"
         }

@@ -137,6 +137,7 @@ public enum DatasetImportReport {
         var line = "Imported \(counts) images into \(s.outputDirectory) in \(ProgressReporter.duration(s.seconds))"
         line += " (run \(s.runID ?? 0); \(ProgressReporter.grouped(s.written)) written"
         if s.unchanged > 0 { line += ", \(ProgressReporter.grouped(s.unchanged)) already in place" }
+        if s.removed > 0 { line += ", \(ProgressReporter.grouped(s.removed)) beyond the limit removed" }
         return line + ")."
     }
 }

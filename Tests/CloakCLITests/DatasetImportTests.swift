@@ -144,4 +144,33 @@ struct DatasetImportTests {
             .filter { $0.contains(".cloak-tmp-") }
         #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
     }
+
+    /// An import into an earlier import's folder with a lower limit leaves the folder holding what was asked for,
+    /// and the next identical import is a no-op.
+    @Test func aLowerLimitIntoTheSameFolderRemovesTheImagesBeyondIt() throws {
+        let dir = try makeWorkFolder()
+        let five = try CLI.run(["datasets", "import", "fashion-mnist", "--limit-per-class", "5", "--out", "fm", "--quiet"], in: dir)
+        #expect(five.status == 0, "\(five.stderr)")
+        let three = try CLI.run(["datasets", "import", "fashion-mnist", "--limit-per-class", "3", "--out", "fm", "--quiet"], in: dir)
+        #expect(three.status == 0, "\(three.stderr)")
+        #expect(three.stdout.contains("40 beyond the limit removed"), "\(three.stdout)")
+        #expect(try Self.checkLabels(root: dir + "/fm", labels: Self.idxLabels()) == ["train": 30, "test": 30])
+        let again = try CLI.run(["datasets", "import", "fashion-mnist", "--limit-per-class", "3", "--out", "fm"], in: dir)
+        #expect(again.stdout.contains("Already imported"), "\(again.stdout)")
+    }
+
+    /// Split folders holding files no import made (another copy of the data, say) are refused before anything
+    /// is written, and the files are left as they were.
+    @Test func anOutputFolderHoldingOtherFilesIsRefusedAndLeftAlone() throws {
+        let dir = try makeWorkFolder()
+        try FileManager.default.createDirectory(atPath: dir + "/fm/train/Bag", withIntermediateDirectories: true)
+        let theirs = Data("not an import".utf8)
+        try theirs.write(to: URL(fileURLWithPath: dir + "/fm/train/Bag/00035.png"))
+        let result = try CLI.run(["datasets", "import", "fashion-mnist", "--limit-per-class", "3", "--out", "fm"], in: dir)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("/fm: its train/test folders hold files no import made (")
+                && result.stderr.contains("/fm/train/Bag/00035.png"), "\(result.stderr)")
+        #expect(FileManager.default.contents(atPath: dir + "/fm/train/Bag/00035.png") == theirs)
+        #expect(FileManager.default.fileExists(atPath: dir + "/fm/test") == false, "nothing written")
+    }
 }

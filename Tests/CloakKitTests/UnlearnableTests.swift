@@ -405,7 +405,7 @@ struct UnlearnableTests {
 }
 
 /// A quiet verification of tiny folders: 2 epochs, batch 8.
-func tinyVerifier(_ train: String, test: String, baseline: String, report: String,
+func tinyVerifier(_ train: String, test: String, baseline: String?, report: String,
                   countermeasures: [Countermeasure]) -> Verifier {
     var settings = VerifySettings()
     settings.epochs = 2

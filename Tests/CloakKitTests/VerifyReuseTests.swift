@@ -83,3 +83,40 @@ struct VerifyGreyDataTests {
         #expect(try store.verifications(runID: try #require(try store.recentRuns().first?.id)).isEmpty)
     }
 }
+
+@Suite("cloak verify --report")
+struct VerifyReportFolderTests {
+    /// A report folder holding report files another program wrote is refused before any training, and the files
+    /// are left as they were; an earlier report of `cloak verify` is replaced.
+    @Test func aReportFolderWithAnotherProgramsReportIsRefusedAndAnEarlierReportReplaced() throws {
+        let train = try makeTinyFolder(seed: 21), test = try makeTinyFolder(seed: 22)
+        let parent = try temporaryFolder(), report = parent + "/report"
+        try FileManager.default.createDirectory(atPath: report, withIntermediateDirectories: true)
+        let theirs = Data("<html>the team's own notes</html>".utf8)
+        try theirs.write(to: URL(fileURLWithPath: report + "/report.html"))
+        let store = try ProvenanceStore()
+        #expect(throws: VerifyError.foreignReportFile(path: report + "/report.html")) {
+            try tinyVerifier(train, test: test, baseline: nil, report: report, countermeasures: [.none])
+                .run(store: store, arguments: ["cloak"])
+        }
+        #expect(FileManager.default.contents(atPath: report + "/report.html") == theirs)
+        #expect(try store.recentRuns().isEmpty, "refused before a run is recorded")
+
+        try Data("{\"rows\": []}".utf8).write(to: URL(fileURLWithPath: report + "/report.json"))
+        #expect(throws: VerifyError.foreignReportFile(path: report + "/report.json")) {
+            try tinyVerifier(train, test: test, baseline: nil, report: report, countermeasures: [.none])
+                .run(store: store, arguments: ["cloak"])
+        }
+
+        // A report cloak verify wrote is replaced by the next one
+        try FileManager.default.removeItem(atPath: report)
+        _ = try tinyVerifier(train, test: test, baseline: nil, report: report, countermeasures: [.none])
+            .run(store: store, arguments: ["cloak"])
+        let again = try tinyVerifier(train, test: test, baseline: nil, report: report, countermeasures: [.none, .augment])
+            .run(store: store, arguments: ["cloak"]).result
+        let written = try JSONDecoder().decode(VerificationResult.self,
+                                               from: try #require(FileManager.default.contents(atPath: report + "/report.json")))
+        #expect(written.rows.map(\.countermeasure) == again.rows.map(\.countermeasure))
+        #expect(written.rows.count == 2)
+    }
+}

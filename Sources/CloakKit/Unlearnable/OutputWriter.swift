@@ -32,16 +32,11 @@ struct OutputWriter {
     /// A new folder, one without files (hidden ones and empty folders aside), or one with an earlier run's
     /// markers is fine.
     static func checkOwnership(of output: String) throws {
-        let fm = FileManager.default
-        let names = (try? fm.contentsOfDirectory(atPath: output)) ?? []
-        guard !names.contains(where: outputMarkers.contains),
-              let files = fm.enumerator(at: URL(fileURLWithPath: output), includingPropertiesForKeys: [.isRegularFileKey],
-                                        options: [.skipsHiddenFiles]) else { return }
-        for case let url as URL in files where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
-            throw UnlearnableError.invalidSettings(
-                "\(output): --out holds files cloak unlearnable did not make (\(url.path), ...), and the cloaked images "
-                + "would replace same-named ones; choose a new or empty folder")
-        }
+        guard !FolderOwnership.hasMarker(in: output, outputMarkers),
+              let file = FolderOwnership.firstFile(under: [output]) else { return }
+        throw UnlearnableError.invalidSettings(
+            "\(output): --out holds files cloak unlearnable did not make (\(file), ...), and the cloaked images "
+            + "would replace same-named ones; choose a new or empty folder")
     }
 
     /// The output path of an input: same place under `output`, extension `.png`.

@@ -81,7 +81,10 @@ public struct Verifier: Sendable {
             throw VerifyError.classMismatch(path: other.root, classes: other.classes, trainPath: train.root,
                                             trainClasses: train.classes)
         }
-        if let reportFolder { try createDirectory(FileRecords.absolute(reportFolder)) }   // a file in the way: said now
+        if let reportFolder {   // a file in the way, or another program's report files, are said now
+            try createDirectory(FileRecords.absolute(reportFolder))
+            try VerificationReport.checkFolder(FileRecords.absolute(reportFolder))
+        }
         var parameters = Parameters(train: train.root, test: test.root, baseline: baseline?.root, settings: settings)
         // The same verification of the same folders resumes an interrupted run: models already trained are kept
         // (also on another number of threads; each model records its own).
@@ -297,6 +300,8 @@ public enum VerifyError: Error, LocalizedError, Equatable {
     case tooFewCleanOriginals(baseline: String, needed: Int, found: Int)
     /// Every countermeasure asked for would change nothing on this data (`grayscale` on grey images).
     case nothingToMeasure(path: String, countermeasures: [String])
+    /// The report folder holds a `report.*` file that is not a Cloak verification report.
+    case foreignReportFile(path: String)
 
     public var errorDescription: String? {
         switch self {
@@ -314,6 +319,8 @@ public enum VerifyError: Error, LocalizedError, Equatable {
             return "\(path): the images are grey, so " + countermeasures.joined(separator: ", ")
                 + " would change nothing and no model was trained; ask for other countermeasures (none, jpeg10, augment, "
                 + "adversarial)"
+        case .foreignReportFile(let path):
+            return "\(path): not a report cloak verify wrote, and the report would replace it; choose another --report folder"
         case .tooFewCleanOriginals(let baseline, let needed, let found):
             return "\(baseline): --clean-fraction needs the clean originals of \(needed) protected images (same relative "
                 + "path, any extension), and only \(found) are there"
