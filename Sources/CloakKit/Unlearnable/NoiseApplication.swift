@@ -58,17 +58,13 @@ public struct NoiseApplicationJob: Sendable {
         let began = monotonicSeconds()
         let root = FileRecords.absolute(inputFolder), output = FileRecords.absolute(outputFolder)
         let sources = noiseFolders.map { FileRecords.absolute($0) }, source = sources[0]
-        guard output != root, !output.hasPrefix(root + "/") else {
-            throw UnlearnableError.invalidSettings("--out must not be inside the input folder \(root)")
-        }
         guard !sources.contains(output) else { throw UnlearnableError.invalidSettings("--out must not be a --noise-from folder") }
         let (layout, patterns, npy, sourceBytes) = try Self.readNoise(in: sources)
         let noiseFiles = zip(sources, sourceBytes).map { folder, bytes in
             FileRecords.record(bytes: bytes, path: "\(folder)/noise.npy", width: nil, height: nil, format: "npy")
         }
         let folder = try ImageFolder(root: root)
-        try OutputWriter.checkOwnership(of: output)
-        try createDirectory(output)
+        try OutputWriter.prepare(output: output, for: root)
         var patternOfClass: [Int] = []
         for name in folder.classes {
             guard let p = layout.classes.firstIndex(of: name) else {

@@ -39,6 +39,16 @@ struct OutputWriter {
             + "would replace same-named ones; choose a new or empty folder")
     }
 
+    /// Checks `output` may take the cloaked copy of the data set in `root` (not inside it, no files another
+    /// program made; see ``checkOwnership(of:)``) and creates it: before any work, so a mistake is said at once.
+    static func prepare(output: String, for root: String) throws {
+        guard output != root, !output.hasPrefix(root + "/") else {
+            throw UnlearnableError.invalidSettings("--out must not be inside the input folder \(root)")
+        }
+        try checkOwnership(of: output)
+        try createDirectory(output)
+    }
+
     /// The output path of an input: same place under `output`, extension `.png`.
     func outputPath(for input: String) -> String {
         let relative = input.hasPrefix(root + "/") ? String(input.dropFirst(root.count + 1)) : (input as NSString).lastPathComponent

@@ -69,13 +69,8 @@ public struct UnlearnableJob: Sendable {
         try settings.validate()
         let root = FileRecords.absolute(trainFolder)
         let output = FileRecords.absolute(outputFolder)
-        guard output != root, !output.hasPrefix(root + "/") else {
-            throw UnlearnableError.invalidSettings("--out must not be inside the input folder \(root)")
-        }
         let folder = try ImageFolder(root: root)
-        // Before any work: a file in the way, or a folder of files this command did not make, is reported now.
-        try OutputWriter.checkOwnership(of: output)
-        try createDirectory(output)
+        try OutputWriter.prepare(output: output, for: root)
         let indices = folder.indices(limitPerClass: limitPerClass)
         let log: (String) -> Void = { if !quiet { StandardError.print($0) } }
 
