@@ -64,6 +64,11 @@ extension Cloak {
             valueName: "n"))
         var restartEvery: Int?
 
+        @Option(name: .long, help: ArgumentHelp(
+            "Class-wise: give this class no pattern, so that clean images, which carry none, are taken for it; its images are written unchanged (see README).",
+            valueName: "class"))
+        var decoyClass: String?
+
         @Option(name: .long, help: "Surrogate network.")
         var model: UnlearnableSettings.Model = .small
 
@@ -107,6 +112,7 @@ extension Cloak {
             s.classUpdate = classUpdate
             s.noiseTile = noiseTile
             s.restartEvery = restartEvery
+            s.decoyClass = decoyClass
             s.seed = seed
             s.maxRounds = maxRounds
             s.batchSize = batchSize
@@ -126,6 +132,9 @@ extension Cloak {
             if subset != nil && mode == .sample { throw ValidationError("--subset applies to class-wise noise only") }
             if !noiseFrom.isEmpty && mode == .sample {
                 throw ValidationError("--noise-from applies class-wise noise; sample-wise noise belongs to the images it was made for")
+            }
+            if !noiseFrom.isEmpty && decoyClass != nil {
+                throw ValidationError("--decoy-class shapes new noise; applied with --noise-from, the earlier noise keeps its own decoy")
             }
             if !noiseFrom.isEmpty && size != nil { throw ValidationError("--noise-from works at the noise's own size; drop --size") }
             if let n = limitPerClass, n < 1 { throw ValidationError("--limit-per-class must be at least 1") }

@@ -343,6 +343,56 @@ struct UnlearnableTests {
         #expect(try store.outputCount(runID: summary.runID) == 24)
     }
 
+    /// With a decoy class, its pattern stays zero through the rounds and its images are written unchanged; the
+    /// other patterns are evened to the strongest one's L2 norm (within the budget). An unknown class, or a decoy
+    /// with sample-wise noise, is refused.
+    @Test func aDecoyClassGetsNoPatternAndTheOthersAreEvened() throws {
+        let problem = randomLabelProblem(mode: .class, pixelSeed: 5) { _ in }
+        let generator = ErrorMinimizingNoise(settings: problem.settings, data: problem.data, classCount: 4,
+                                             model: problem.model, optimizer: problem.optimizer,
+                                             generationIndices: problem.generationIndices, decoy: 2)
+        for _ in 0..<3 { generator.runRound() }
+        let size = 64
+        func pattern(_ noise: [Float], _ k: Int) -> [Float] { Array(noise[(k * size)..<((k + 1) * size)]) }
+        func norm(_ p: [Float]) -> Float { p.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        #expect(pattern(generator.noise, 2).allSatisfy { $0 == 0 })
+        #expect(pattern(generator.noise, 0).contains { $0 != 0 })
+        let evened = generator.evenedNoise()
+        let norms = [0, 1, 3].map { norm(pattern(evened, $0)) }
+        let strongest = [0, 1, 3].map { norm(pattern(generator.noise, $0)) }.max()!
+        #expect(norms.allSatisfy { abs($0 - strongest) <= strongest * 0.01 }, "\(norms) against \(strongest)")
+        #expect(pattern(evened, 2).allSatisfy { $0 == 0 })
+        #expect(evened.allSatisfy { abs($0) <= problem.settings.epsilonUnit + 1e-7 })
+        for k in [0, 1, 3] {   // evening scales a pattern, it does not turn it: no value changes sign
+            #expect(zip(pattern(evened, k), pattern(generator.noise, k)).allSatisfy { $0 * $1 >= 0 && abs($0) >= abs($1) })
+        }
+
+        let root = try makeTinyFolder()
+        let out = (root as NSString).deletingLastPathComponent + "/cloaked"
+        var j = job(root, out: out, mode: .class)
+        j.settings.stopError = 0.99
+        j.settings.decoyClass = "class1"
+        let summary = try j.run(store: try ProvenanceStore(), arguments: ["cloak", "unlearnable"])
+        #expect(summary.written == 24 && summary.settings.decoyClass == "class1")
+        for i in 0..<8 {
+            #expect(try ImageCodec.decode(path: "\(root)/class1/\(i).png").image
+                    == ImageCodec.decode(path: "\(out)/class1/\(i).png").image)
+        }
+        let (noise, _) = try NPYFile.decode([UInt8](FileManager.default.contents(atPath: out + "/noise.npy")!), path: "n")
+        #expect(noise[144..<288].allSatisfy { $0 == 0 } && noise[0..<144].contains { $0 != 0 })
+
+        j.settings.decoyClass = "Bag"
+        #expect(throws: UnlearnableError.invalidSettings(
+            "\(root): --decoy-class Bag is not one of its classes (class0, class1, class2)")) {
+            try j.run(store: try ProvenanceStore(), arguments: ["cloak"])
+        }
+        var sampleWise = UnlearnableSettings(mode: .sample)
+        sampleWise.decoyClass = "class1"
+        #expect(throws: UnlearnableError.invalidSettings("--decoy-class applies to class-wise noise only")) {
+            try sampleWise.validate()
+        }
+    }
+
     @Test func sampleWiseNoiseDiffersPerSample() throws {
         let root = try makeTinyFolder(classes: 2, perClass: 6)
         let out = (root as NSString).deletingLastPathComponent + "/cloaked"

@@ -7,6 +7,15 @@ tree for `cloak verify`.
   random  random +-eps patterns (seed 0) of the same shape (one per class, or per image); the file gives the shape
   sum     the noise plus a second noise of the same shape (--with), clipped to +-eps: two noises made to hold
           different epochs (e.g. the default's and em_pytorch.py --restart-every 5's) carried at once
+  ghost   class-wise noise plus, in class k's pattern, a faint copy of another class's mean image (centred on the
+          mean of all images, scaled to --amplitude levels at its largest), clipped to +-eps. The model that learns
+          class k from its pattern learns that copy with it, so clean images of the other class, which carry the
+          same shape at full contrast, are pushed toward k. Each class's mean goes to the pattern of the class
+          whose mean is farthest from it (a greedy one-to-one assignment).
+
+--even then raises every class's pattern to the L2 norm of the strongest one (scaled, clipped to +-eps, a few
+times over), since clean images go to the class whose pattern is weakest; --zero-class NAME then sets that class's pattern to zero (class-wise noise; after the kind's change), so that
+"no pattern", which is all a clean image shows, means that class.
 
 Each image is clamp(x + pattern, 0, 1) rounded to 8 bits, as Cloak writes it. Sample-wise noise made with
 --limit-per-class N needs the same --limit-per-class here.
@@ -27,8 +36,12 @@ def main():
     ap.add_argument("clean", help="the clean ImageFolder tree the noise was made for")
     ap.add_argument("noise", help="noise.npy, [classes, C, H, W] or [N, C, H, W]")
     ap.add_argument("out", help="folder for the cloaked tree")
-    ap.add_argument("kind", choices=["sign", "random", "sum"])
+    ap.add_argument("kind", choices=["sign", "random", "sum", "ghost"])
+    ap.add_argument("--amplitude", type=float, default=4, help="ghost: largest value of the copy, in 0-255 levels")
     ap.add_argument("--with", dest="other", help="sum: the second noise.npy")
+    ap.add_argument("--even", action="store_true", help="raise every pattern to the strongest one's L2 norm")
+    ap.add_argument("--save-noise", help="also write the final noise as .npy (to chain variants)")
+    ap.add_argument("--zero-class", action="append", default=[], help="class whose pattern is set to zero")
     ap.add_argument("--epsilon", type=float, default=8, help="L-inf budget in 0-255 levels (default 8)")
     ap.add_argument("--limit-per-class", type=int, default=None, help="the first N images of each class only")
     args = ap.parse_args()
@@ -49,8 +62,38 @@ def main():
         if other.shape != noise.shape:
             sys.exit(f"{args.other}: shape {other.shape}, not {noise.shape}")
         noise = np.clip(noise + other, -eps, eps)
+    elif args.kind == "ghost":
+        if noise.shape[0] != len(classes):
+            sys.exit("ghost: needs class-wise noise")
+        means = np.stack([x[labels == k].mean(axis=0) for k in range(len(classes))])      # [K, H, W, C]
+        centred = means - x.mean(axis=0)
+        distance = ((means[:, None] - means[None]) ** 2).sum(axis=(2, 3, 4))
+        carrier, taken = {}, set()
+        for d, m, k in sorted(((distance[m, k], m, k) for m in range(len(classes)) for k in range(len(classes))
+                               if m != k), reverse=True):
+            if m not in carrier and k not in taken:
+                carrier[m] = k
+                taken.add(k)
+        for m, k in sorted(carrier.items()):
+            ghost = centred[m] / np.abs(centred[m]).max() * args.amplitude / 255
+            noise[k] = np.clip(noise[k] + ghost.transpose(2, 0, 1), -eps, eps)
+            print(f"clean {classes[m]} pushed toward {classes[k]}")
     else:
         noise = np.random.default_rng(0).choice([-eps, eps], size=noise.shape)
+    if args.even:
+        if noise.shape[0] != len(classes):
+            sys.exit("--even: needs class-wise noise")
+        norms = lambda: np.sqrt((noise.reshape(len(classes), -1) ** 2).sum(axis=1))
+        target = norms().max()
+        for _ in range(20):
+            noise = np.clip(noise * (target / np.maximum(norms(), 1e-12))[:, None, None, None], -eps, eps)
+        print("pattern L2 norms: " + " ".join(f"{v:.3f}" for v in norms()))
+    for name in args.zero_class:
+        if noise.shape[0] != len(classes) or name not in classes:
+            sys.exit(f"--zero-class {name}: needs class-wise noise and one of {', '.join(classes)}")
+        noise[classes.index(name)] = 0
+    if args.save_noise:
+        np.save(args.save_noise, noise.astype(np.float32))
     pixels = np.round(np.clip(x + noise.transpose(0, 2, 3, 1)[index], 0, 1) * 255).astype(np.uint8)
     change = np.abs(pixels.astype(np.float64) - np.round(x * 255)).mean()
     for (rel, _), p in zip(samples, pixels):

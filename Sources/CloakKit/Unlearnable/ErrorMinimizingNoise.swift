@@ -39,6 +39,8 @@ public final class ErrorMinimizingNoise {
     public private(set) var round: Int
     /// Where each pattern's free values sit (per pixel, or per tile position with a noise tile).
     let patternParameters: PatternParameters
+    /// Class-wise: the class whose pattern is held at zero (``UnlearnableSettings/decoyClass``), or nil.
+    public let decoy: Int?
     /// With ``UnlearnableSettings/restartEvery``: a freshly initialised surrogate for restart number `k` (1, 2, ...).
     let freshSurrogate: ((Int) -> any Layer)?
 
@@ -64,10 +66,14 @@ public final class ErrorMinimizingNoise {
     ///   - round: rounds already completed (a resumed run).
     ///   - freshSurrogate: with ``UnlearnableSettings/restartEvery``, makes restart `k`'s surrogate (the same
     ///     architecture as `model`, whose tensors it replaces).
+    ///   - decoy: class-wise, the label whose pattern stays zero (``UnlearnableSettings/decoyClass``).
     public init(settings: UnlearnableSettings, data: LabelledImages, classCount: Int, model: any Layer,
                 optimizer: SGD, generationIndices: [Int], noise: [Float]? = nil, round: Int = 0,
-                freshSurrogate: ((Int) -> any Layer)? = nil) {
+                freshSurrogate: ((Int) -> any Layer)? = nil, decoy: Int? = nil) {
         precondition(!generationIndices.isEmpty, "noise generation needs at least one image")
+        precondition(decoy == nil || (settings.mode == .class && (0..<classCount).contains(decoy!)),
+                     "a decoy is one of the classes, class-wise")
+        self.decoy = decoy
         precondition(settings.restartEvery == nil || freshSurrogate != nil, "surrogate restarts need freshSurrogate")
         self.freshSurrogate = freshSurrogate
         self.settings = settings
@@ -93,6 +99,9 @@ public final class ErrorMinimizingNoise {
             }
         } else {
             self.noise = [Float](repeating: 0, count: size)
+        }
+        if let decoy {
+            for j in (decoy * data.imageSize)..<((decoy + 1) * data.imageSize) { self.noise[j] = 0 }
         }
         self.round = round
     }
@@ -238,7 +247,7 @@ public final class ErrorMinimizingNoise {
                     for j in 0..<size { sums[label]![j] += eta[r + j] }
                     counts[label, default: 0] += 1
                 }
-                for (label, sum) in sums {
+                for (label, sum) in sums where label != decoy {
                     let n = Float(counts[label]!), o = label * size
                     for j in 0..<size { noise[o + j] = min(eps, max(-eps, sum[j] / n)) }
                 }
@@ -258,7 +267,7 @@ public final class ErrorMinimizingNoise {
         let eps = settings.epsilonUnit, alpha = settings.stepUnit
         let map = patternParameters
         let keys = settings.mode == .class ? labels : indices
-        let present = Array(Set(keys)).sorted()
+        let present = Array(Set(keys)).sorted().filter { settings.mode != .class || $0 != decoy }
         for _ in 0..<settings.pgdSteps {
             let logits = model(noisyBatch(indices))
             let gradient = model.backward(softmaxCrossEntropy(logits: logits, labels: labels).gradient).scalars
@@ -286,6 +295,27 @@ public final class ErrorMinimizingNoise {
                 for j in 0..<size { noise[o + j] = stepped[map.parameter[j]] }
             }
         }
+    }
+
+    /// The noise to write with a decoy class (``UnlearnableSettings/decoyClass``): every other class's pattern
+    /// raised to the L2 norm of the strongest one (scaled by the ratio of the norms, then clipped to ±ε, twenty
+    /// times over, since clipping takes some of the gain back), the decoy's left at zero; so that the decoy's is
+    /// the only weak pattern. Without a decoy, the noise as it is.
+    public func evenedNoise() -> [Float] {
+        guard let decoy else { return noise }
+        let size = data.imageSize, eps = settings.epsilonUnit
+        var evened = noise
+        func norm(_ k: Int) -> Float { evened[(k * size)..<((k + 1) * size)].reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        let target = (0..<classCount).map(norm).max() ?? 0
+        for k in 0..<classCount where k != decoy {
+            for _ in 0..<20 {
+                let current = norm(k)
+                guard current > 0, current < target * 0.9999 else { break }
+                let gain = target / current
+                for j in (k * size)..<((k + 1) * size) { evened[j] = min(eps, max(-eps, evened[j] * gain)) }
+            }
+        }
+        return evened
     }
 
     /// Step 3: the surrogate's error on the noisy generation set, in inference mode.

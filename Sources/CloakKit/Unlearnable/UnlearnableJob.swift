@@ -95,6 +95,13 @@ public struct UnlearnableJob: Sendable {
                     + "image's (--size chooses); each output is written at its own size")
             }
         }
+        let decoy = try settings.decoyClass.map { name in
+            guard let k = folder.classes.firstIndex(of: name) else {
+                throw UnlearnableError.invalidSettings(
+                    "\(root): --decoy-class \(name) is not one of its classes (\(folder.classes.joined(separator: ", ")))")
+            }
+            return k
+        }
         let data = LabelledImages(pixels: loaded.pixels, labels: loaded.labels, height: loaded.height,
                                   width: loaded.width, channels: loaded.channels)
         let classCount = folder.classes.count
@@ -144,11 +151,12 @@ public struct UnlearnableJob: Sendable {
                 freshSurrogate: { restart in
                     SurrogateModels.make(settings.model, inputChannels: loaded.channels, classCount: classCount,
                                          seed: settings.seed &+ UInt64(restart))
-                })
+                }, decoy: decoy)
             var history = state?.history ?? []
             if let s = state { log("resuming at round \(s.round) (surrogate error \(String(format: "%.4f", history.last?.error ?? 1)))") }
             let tiles = (settings.noiseTile.map { ", one \($0)x\($0) tile per pattern" } ?? "")
                 + (settings.restartEvery.map { ", surrogate restarted every \($0) rounds up to round \(settings.maxRounds)" } ?? "")
+                + (settings.decoyClass.map { ", no pattern for \($0) (the decoy)" } ?? "")
             log("\(settings.mode.rawValue)-wise noise\(tiles), eps \(settings.epsilon)/255, \(generationIndices.count) of \(data.count) images "
                 + "\(data.width)x\(data.height)x\(data.channels), surrogate \(settings.model.rawValue), stop error \(settings.stopError)")
 
@@ -187,7 +195,7 @@ public struct UnlearnableJob: Sendable {
             let generationSeconds = monotonicSeconds() - generationStart
 
             // Outputs.
-            let noiseValues = generator.noise
+            let noiseValues = generator.evenedNoise()
             let writer = OutputWriter(run: run, store: store, root: root, output: output, loaded: loaded,
                                       noise: noiseValues, settings: resolved, quiet: quiet)
             let written = try writer.writeAll()

@@ -62,6 +62,15 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
     /// stop error is then rarely reached: the run ends at ``maxRounds`` and writes the noise made so far. `nil`:
     /// one surrogate throughout, as the reference, and the job key of runs made before this setting existed.
     public var restartEvery: Int?
+    /// Class-wise only: the class whose pattern is held at zero (its images are written unchanged). When the
+    /// noise is done, every other class's pattern is raised to the L2 norm of the strongest one (scaled, then
+    /// clipped to ±ε; see ``ErrorMinimizingNoise/evenedNoise()``). A model trained on class-wise noise puts clean
+    /// images, which carry no pattern, into the class whose pattern is weakest within their coarse shape (on
+    /// Fashion-MNIST the reference update's weakest patterns, `Sandal` and `Dress`, were the two catch-all
+    /// classes, 20 points of accuracy); with a decoy it puts nearly all of them into the decoy class. The cost: that
+    /// class's images are published as they are. `nil`: every class gets a pattern, as the reference, and the job
+    /// key of runs made before this setting existed.
+    public var decoyClass: String?
     /// Give up (with a clear message) after this many rounds; with ``restartEvery``, the planned end.
     public var maxRounds: Int = 100
     /// Batch size for surrogate training, noise updates and the stop test (reference: 512).
@@ -94,6 +103,7 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
         guard maxRounds >= 1 else { throw bad("--max-rounds must be at least 1") }
         guard batchSize >= 1 else { throw bad("--batch-size must be at least 1") }
         if let noiseTile, noiseTile < 1 { throw bad("--noise-tile must be at least 1, got \(noiseTile)") }
+        if decoyClass != nil && mode != .class { throw bad("--decoy-class applies to class-wise noise only") }
         if let restartEvery, restartEvery < 1 { throw bad("--restart-every must be at least 1, got \(restartEvery)") }
         if let width, width < 8 { throw bad("--size must be at least 8 pixels") }
         if let height, height < 8 { throw bad("--size must be at least 8 pixels") }
