@@ -173,6 +173,10 @@ struct UnlearnableCLITests {
         #expect(unknown.status != 0 && unknown.stderr.contains("Umbrella: no noise pattern for this class"), "\(unknown.stderr)")
         let sample = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--noise-from", "first", "--mode", "sample"], in: dir)
         #expect(sample.status != 0 && sample.stderr.contains("--noise-from applies class-wise noise"))
+        let decoy = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--noise-from", "first", "--decoy-class", "Bag"], in: dir)
+        #expect(decoy.status != 0 && decoy.stderr.contains("the earlier noise keeps its own decoy"), "\(decoy.stderr)")
+        let sampleDecoy = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--mode", "sample", "--decoy-class", "Bag"], in: dir)
+        #expect(sampleDecoy.status != 0 && sampleDecoy.stderr.contains("--decoy-class applies to class-wise noise only"))
     }
 
     @Test func noiseMadeWithSurrogateRestartsIsSummedWithAnother() throws {
