@@ -374,6 +374,7 @@ struct UnlearnableTests {
         j.settings.decoyClass = "class1"
         let summary = try j.run(store: try ProvenanceStore(), arguments: ["cloak", "unlearnable"])
         #expect(summary.written == 24 && summary.settings.decoyClass == "class1")
+        #expect(UnlearnableReport.text(summary).contains("Decoy: class1 has no pattern (its images are written unchanged"))
         for i in 0..<8 {
             #expect(try ImageCodec.decode(path: "\(root)/class1/\(i).png").image
                     == ImageCodec.decode(path: "\(out)/class1/\(i).png").image)

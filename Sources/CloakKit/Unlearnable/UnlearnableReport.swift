@@ -15,6 +15,9 @@ public enum UnlearnableReport {
         out += ".\n"
         out += "Wrote \(ProgressReporter.grouped(s.written)) cloaked images to \(s.outputFolder) "
         out += measured(maxLinf: s.maxLinf, meanPSNR: s.meanPSNR, meanSSIM: s.meanSSIM, failures: s.failures)
+        if let decoy = s.settings.decoyClass {
+            out += ".\nDecoy: \(decoy) has no pattern (its images are written unchanged); every other pattern was raised to the strongest one's L2 norm"
+        }
         out += ".\nNoise: \(s.outputFolder)/noise.npy (see noise.json). Run \(s.runID), "
         out += "\(ProgressReporter.duration(s.seconds)) in all. Check it: cloak verify \(s.outputFolder) --test <clean test folder>"
         return out
