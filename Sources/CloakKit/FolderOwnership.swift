@@ -18,9 +18,4 @@ enum FolderOwnership {
         }
         return nil
     }
-
-    /// True when `folder` directly holds one of `markers` (files a Cloak command leaves in its output folder).
-    static func hasMarker(in folder: String, _ markers: [String]) -> Bool {
-        markers.contains { FileManager.default.fileExists(atPath: folder + "/" + $0) }
-    }
 }

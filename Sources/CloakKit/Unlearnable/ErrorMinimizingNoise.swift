@@ -267,7 +267,7 @@ public final class ErrorMinimizingNoise {
         let eps = settings.epsilonUnit, alpha = settings.stepUnit
         let map = patternParameters
         let keys = settings.mode == .class ? labels : indices
-        let present = Array(Set(keys)).sorted().filter { settings.mode != .class || $0 != decoy }
+        let present = Array(Set(keys)).sorted().filter { $0 != decoy }   // a decoy is class-wise only
         for _ in 0..<settings.pgdSteps {
             let logits = model(noisyBatch(indices))
             let gradient = model.backward(softmaxCrossEntropy(logits: logits, labels: labels).gradient).scalars

@@ -27,25 +27,21 @@ struct OutputWriter {
     /// Files that mark a folder as made by `cloak unlearnable` (an earlier or interrupted run of it).
     static let outputMarkers = [UnlearnableState.folderName, "unlearnable.json", "noise.json"]
 
-    /// Refuses an output folder that holds files `cloak unlearnable` did not make: the outputs are named after
-    /// the inputs, so a folder holding another copy of the data set (a clean backup, say) would be written over.
-    /// A new folder, one without files (hidden ones and empty folders aside), or one with an earlier run's
-    /// markers is fine.
-    static func checkOwnership(of output: String) throws {
-        guard !FolderOwnership.hasMarker(in: output, outputMarkers),
-              let file = FolderOwnership.firstFile(under: [output]) else { return }
-        throw UnlearnableError.invalidSettings(
-            "\(output): --out holds files cloak unlearnable did not make (\(file), ...), and the cloaked images "
-            + "would replace same-named ones; choose a new or empty folder")
-    }
-
-    /// Checks `output` may take the cloaked copy of the data set in `root` (not inside it, no files another
-    /// program made; see ``checkOwnership(of:)``) and creates it: before any work, so a mistake is said at once.
+    /// Checks `output` may take the cloaked copy of the data set in `root` and creates it, before any work, so a
+    /// mistake is said at once. Refused: a folder inside `root`, and one holding files `cloak unlearnable` did not
+    /// make (the outputs are named after the inputs, so another copy of the data set, a clean backup say, would be
+    /// written over). A new folder, one without files (hidden ones and empty folders aside), or one with an
+    /// earlier run's markers is fine.
     static func prepare(output: String, for root: String) throws {
         guard output != root, !output.hasPrefix(root + "/") else {
             throw UnlearnableError.invalidSettings("--out must not be inside the input folder \(root)")
         }
-        try checkOwnership(of: output)
+        let marked = outputMarkers.contains { FileManager.default.fileExists(atPath: output + "/" + $0) }
+        if !marked, let file = FolderOwnership.firstFile(under: [output]) {
+            throw UnlearnableError.invalidSettings(
+                "\(output): --out holds files cloak unlearnable did not make (\(file), ...), and the cloaked images "
+                + "would replace same-named ones; choose a new or empty folder")
+        }
         try createDirectory(output)
     }
 

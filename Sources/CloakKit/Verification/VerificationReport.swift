@@ -137,14 +137,11 @@ public enum VerificationReport {
         try JSON.pretty(r) + "\n"
     }
 
-    /// The files a report consists of, in `folder`.
-    static let fileNames = ["report.json", "report.md", "report.html"]
-
     /// Throws ``VerifyError/foreignReportFile(path:)`` when `folder` holds report files that are not an earlier
     /// report of `cloak verify` (which a new report replaces): a `report.json` that does not read as a
     /// verification result, or a `report.md` or `report.html` without one.
     static func checkFolder(_ folder: String) throws {
-        let present = fileNames.map { folder + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+        let present = ["report.json", "report.md", "report.html"].map { folder + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0) }
         guard let first = present.first else { return }
         // Fields every version's report.json has, so a report of an older version is recognised too.
         struct Probe: Decodable { var model: String; var epochs: Int; var chance: Double; var classes: [String] }

@@ -81,9 +81,10 @@ public struct Verifier: Sendable {
             throw VerifyError.classMismatch(path: other.root, classes: other.classes, trainPath: train.root,
                                             trainClasses: train.classes)
         }
-        if let reportFolder {   // a file in the way, or another program's report files, are said now
-            try createDirectory(FileRecords.absolute(reportFolder))
-            try VerificationReport.checkFolder(FileRecords.absolute(reportFolder))
+        // A file in the way, or another program's report files, are said now, before any training.
+        if let reportFolder = reportFolder.map(FileRecords.absolute) {
+            try createDirectory(reportFolder)
+            try VerificationReport.checkFolder(reportFolder)
         }
         var parameters = Parameters(train: train.root, test: test.root, baseline: baseline?.root, settings: settings)
         // The same verification of the same folders resumes an interrupted run: models already trained are kept
