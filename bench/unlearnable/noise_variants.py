@@ -5,8 +5,9 @@ tree for `cloak verify`.
 
   sign    the noise pushed to the full budget: sign(noise) * eps (zeros stay zero)
   random  random +-eps patterns (seed 0) of the same shape (one per class, or per image); the file gives the shape
-  sum     the noise plus a second noise of the same shape (--with), clipped to +-eps: two noises made to hold
-          different epochs (e.g. the default's and em_pytorch.py --restart-every 5's) carried at once
+  sum     the noise plus a second noise (--with), clipped to +-eps: two noises made to hold different epochs (e.g.
+          the default's and em_pytorch.py --restart-every 5's) carried at once; a class-wise noise summed with a
+          sample-wise one (e.g. tap_pytorch.py's) gives sample-wise noise
   ghost   class-wise noise plus, in class k's pattern, a faint copy of another class's mean image (centred on the
           mean of all images, scaled to --amplitude levels at its largest), clipped to +-eps. The model that learns
           class k from its pattern learns that copy with it, so clean images of the other class, which carry the
@@ -59,8 +60,11 @@ def main():
         noise = np.sign(noise) * eps
     elif args.kind == "sum":
         other = np.load(args.other)
-        if other.shape != noise.shape:
-            sys.exit(f"{args.other}: shape {other.shape}, not {noise.shape}")
+        if other.shape[1:] != noise.shape[1:] or other.shape[0] not in (len(classes), len(samples)):
+            sys.exit(f"{args.other}: shape {other.shape} does not go with {noise.shape}")
+        if other.shape[0] != noise.shape[0]:    # one class-wise, one sample-wise: the sum is sample-wise
+            noise, other = [n[labels] if n.shape[0] == len(classes) else n for n in (noise, other)]
+            index = np.arange(len(samples))
         noise = np.clip(noise + other, -eps, eps)
     elif args.kind == "ghost":
         if noise.shape[0] != len(classes):
