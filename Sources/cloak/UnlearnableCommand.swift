@@ -69,6 +69,10 @@ extension Cloak {
             valueName: "class"))
         var decoyClass: String?
 
+        @Flag(name: .long, help: ArgumentHelp(
+            "Then also push every image toward the next class's features (class-targeted adversarial poisoning, Fowl et al. 2021), summed with the noise within epsilon; the noise becomes one per image (see README)."))
+        var targetedPoison = false
+
         @Option(name: .long, help: "Surrogate network.")
         var model: UnlearnableSettings.Model = .small
 
@@ -117,6 +121,7 @@ extension Cloak {
             s.maxRounds = maxRounds
             s.batchSize = batchSize
             if randomStart { s.randomStart = true }
+            if targetedPoison { s.targetedPoison = true }
             if let size {
                 let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
                 guard parts.count == 1 || parts.count == 2 else { throw ValidationError("--size takes N or WxH, got \(size)") }
@@ -135,6 +140,9 @@ extension Cloak {
             }
             if !noiseFrom.isEmpty && decoyClass != nil {
                 throw ValidationError("--decoy-class shapes new noise; applied with --noise-from, the earlier noise keeps its own decoy")
+            }
+            if !noiseFrom.isEmpty && targetedPoison {
+                throw ValidationError("--targeted-poison makes new noise for these images; it cannot be applied with --noise-from")
             }
             if !noiseFrom.isEmpty && size != nil { throw ValidationError("--noise-from works at the noise's own size; drop --size") }
             if let n = limitPerClass, n < 1 { throw ValidationError("--limit-per-class must be at least 1") }

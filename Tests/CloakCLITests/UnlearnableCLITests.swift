@@ -175,6 +175,8 @@ struct UnlearnableCLITests {
         #expect(sample.status != 0 && sample.stderr.contains("--noise-from applies class-wise noise"))
         let decoy = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--noise-from", "first", "--decoy-class", "Bag"], in: dir)
         #expect(decoy.status != 0 && decoy.stderr.contains("the earlier noise keeps its own decoy"), "\(decoy.stderr)")
+        let poison = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--noise-from", "first", "--targeted-poison"], in: dir)
+        #expect(poison.status != 0 && poison.stderr.contains("it cannot be applied with --noise-from"), "\(poison.stderr)")
         let sampleDecoy = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--mode", "sample", "--decoy-class", "Bag"], in: dir)
         #expect(sampleDecoy.status != 0 && sampleDecoy.stderr.contains("--decoy-class applies to class-wise noise only"))
     }

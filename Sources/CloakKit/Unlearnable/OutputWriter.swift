@@ -54,7 +54,7 @@ struct OutputWriter {
     /// The noise for image `i` at `width x height`, HWC with `loaded.channels` channels.
     func noise(forImage i: Int, width: Int, height: Int) -> [Float] {
         let size = loaded.width * loaded.height * loaded.channels
-        let offset = (settings.mode == .class ? loaded.labels[i] : i) * size
+        let offset = (settings.noisePerImage ? i : loaded.labels[i]) * size
         let pattern = Array(noise[offset..<(offset + size)])
         return Resize.bilinear(pattern, width: loaded.width, height: loaded.height, channels: loaded.channels,
                                toWidth: width, toHeight: height)
@@ -115,7 +115,7 @@ struct OutputWriter {
             linf: Double(linf), l2: ImageMetrics.l2(original, cloaked), psnr: psnr, ssim: ssim,
             details: JSON.string(Details(mode: settings.mode.rawValue, epsilon: settings.epsilon,
                                          label: loaded.classes[loaded.labels[i]],
-                                         noiseIndex: settings.mode == .class ? loaded.labels[i] : i)))
+                                         noiseIndex: settings.noisePerImage ? i : loaded.labels[i])))
         return Prepared(entry: entry, linf: linf, psnr: psnr, ssim: ssim)
     }
 
@@ -183,7 +183,7 @@ struct OutputWriter {
             mode: settings.mode.rawValue, epsilon: settings.epsilon, shape: [patterns, c, h, w],
             layout: "float32, NCHW, [0, 1] pixel units, values within [-epsilon/255, epsilon/255]; add to images scaled to [0, 1], then clamp the sum",
             classes: classes,
-            files: settings.mode == .sample ? loaded.paths.map { String($0.dropFirst(root.count + 1)) } : nil)
+            files: settings.noisePerImage ? loaded.paths.map { String($0.dropFirst(root.count + 1)) } : nil)
         try writeFileAtomically(Array((try JSON.pretty(layout) + "\n").utf8), to: "\(output)/noise.json")
     }
 

@@ -27,6 +27,8 @@ public struct UnlearnableJob: Sendable {
     public var quiet: Bool
     /// Test hook: stop (as an interruption would) after this many rounds of this invocation.
     public var stopAfterRounds: Int?
+    /// Test hook: stop after this many chunks of the targeted poison (``TargetedAdversarialPoison/chunk`` images each).
+    var stopAfterPoisonChunks: Int?
 
     public init(trainFolder: String, outputFolder: String, settings: UnlearnableSettings, limitPerClass: Int? = nil,
                 quiet: Bool = false) {
@@ -79,7 +81,8 @@ public struct UnlearnableJob: Sendable {
         let chosen = WorkingSize.choose(requested: requested, folder: folder, indices: indices)
         if let chosen {
             try WorkingSize.check(images: indices.count, size: chosen.size, batch: settings.batchSize, model: settings.model,
-                                  noiseCopies: settings.mode == .sample ? 2 : 0, path: root)
+                                  noiseCopies: (settings.mode == .sample ? 2 : 0) + (settings.targetedPoison == true ? 2 : 0),
+                                  path: root)
             if let note = chosen.note { log("note: " + note) }
         }
         let loadProgress = ProgressReporter("load", total: indices.count, unit: "images", quiet: quiet)
@@ -192,10 +195,30 @@ public struct UnlearnableJob: Sendable {
                     throw Stopped()
                 }
             }
+
+            // The targeted poison, summed with the error-minimising noise.
+            var noiseValues = generator.evenedNoise()
+            if settings.targetedPoison == true {
+                let poisoner = TargetedAdversarialPoison(epsilon: settings.epsilonUnit, seed: settings.seed, classCount: classCount)
+                log("targeted poison: every image pushed toward the next class (crafting model trained "
+                    + "\(TargetedAdversarialPoison.craftingEpochs) epochs on the clean images, \(TargetedAdversarialPoison.steps) PGD steps)")
+                let poison: [Float]
+                do {
+                    poison = try poisoner.run(on: data, folder: UnlearnableState.folder(in: output), jobKey: jobKey,
+                                              quiet: quiet, stopAfterChunks: stopAfterPoisonChunks)
+                } catch let stopped as Stopped {
+                    try run.finish(.interrupted, message: "stopped in the targeted poison (test hook)")
+                    throw stopped
+                }
+                let em = noiseValues
+                noiseValues = TargetedAdversarialPoison.sum(
+                    errorMinimizing: em, patternOf: { settings.mode == .class ? data.labels[$0] : $0 }, poison: poison,
+                    imageSize: data.imageSize, epsilon: settings.epsilonUnit)
+            }
+
             let generationSeconds = monotonicSeconds() - generationStart
 
             // Outputs.
-            let noiseValues = generator.evenedNoise()
             let writer = OutputWriter(run: run, store: store, root: root, output: output, loaded: loaded,
                                       noise: noiseValues, settings: resolved, quiet: quiet)
             let written = try writer.writeAll()
@@ -210,7 +233,15 @@ public struct UnlearnableJob: Sendable {
                 written: written.written, failures: loaded.failures.count + written.failures, maxLinf: written.maxLinf,
                 meanPSNR: written.meanPSNR, meanSSIM: written.meanSSIM, outputFolder: output, resumed: run.resumed,
                 settings: resolved, width: loaded.width, height: loaded.height, channels: loaded.channels)
+            if settings.targetedPoison == true {
+                let folder = UnlearnableState.folder(in: output)
+                try store.recordModel(runID: run.id, model: ModelRecord(
+                    name: "targeted-poison-small", sha256: try FileDigest.sha256(ofFileAt: "\(folder)/tap-model.ckpt"),
+                    byteCount: nil, path: "\(folder)/tap-model.ckpt"), role: "crafting")
+            }
             try writeFileAtomically(Array((try JSON.pretty(summary) + "\n").utf8), to: "\(output)/unlearnable.json")
+            // The poison's noise is in noise.npy now; its copy in the state (as large as the images) is not needed.
+            try? FileManager.default.removeItem(atPath: UnlearnableState.folder(in: output) + "/tap-noise.npy")
             try run.finish(.done)
             return summary
         }

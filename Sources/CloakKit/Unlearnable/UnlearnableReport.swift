@@ -15,8 +15,15 @@ public enum UnlearnableReport {
         out += ".\n"
         out += "Wrote \(ProgressReporter.grouped(s.written)) cloaked images to \(s.outputFolder) "
         out += measured(maxLinf: s.maxLinf, meanPSNR: s.meanPSNR, meanSSIM: s.meanSSIM, failures: s.failures)
+        let poisoned = s.settings.targetedPoison == true
         if let decoy = s.settings.decoyClass {
-            out += ".\nDecoy: \(decoy) has no pattern (its images are written unchanged); every other pattern was raised to the strongest one's L2 norm"
+            out += ".\nDecoy: \(decoy) has no pattern (its images are written "
+                + (poisoned ? "with the targeted poison only" : "unchanged") + "); every other pattern was raised to the strongest one's L2 norm"
+        }
+        if poisoned {
+            out += ".\nTargeted poison: every image was also pushed toward the next class's features (a model trained "
+                + "\(TargetedAdversarialPoison.craftingEpochs) epochs on the clean images, \(TargetedAdversarialPoison.steps) PGD steps), "
+                + "the sum clipped to epsilon: one noise pattern per image"
         }
         out += ".\nNoise: \(s.outputFolder)/noise.npy (see noise.json). Run \(s.runID), "
         out += "\(ProgressReporter.duration(s.seconds)) in all. Check it: cloak verify \(s.outputFolder) --test <clean test folder>"

@@ -71,6 +71,13 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
     /// class's images are published as they are. `nil`: every class gets a pattern, as the reference, and the job
     /// key of runs made before this setting existed.
     public var decoyClass: String?
+    /// When the error-minimising noise is done, add class-targeted adversarial poisoning (see
+    /// ``TargetedAdversarialPoison``): each image is also pushed toward the next class's features, the sum clipped to
+    /// ±ε, so the noise becomes one pattern per image (`noise.npy` `[N, C, H, W]`) in either mode. The error-minimising
+    /// shortcut alone lets a fresh model learn the real features in its first epochs; the pushed images teach it the
+    /// wrong ones there. `nil`: error-minimising noise only, as the reference, and the job key of runs made before
+    /// this setting existed.
+    public var targetedPoison: Bool?
     /// Give up (with a clear message) after this many rounds; with ``restartEvery``, the planned end.
     public var maxRounds: Int = 100
     /// Batch size for surrogate training, noise updates and the stop test (reference: 512).
@@ -87,6 +94,9 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
         pgdSteps = mode == .class ? 1 : 20
         subset = mode == .class ? 0.2 : 1
     }
+
+    /// Whether the written noise is one pattern per image (sample-wise, or any noise with ``targetedPoison``).
+    public var noisePerImage: Bool { mode == .sample || targetedPoison == true }
 
     public var epsilonUnit: Float { Float(epsilon / 255) }
     public var stepUnit: Float { Float(stepSize / 255) }

@@ -23,19 +23,7 @@ struct AdversarialTraining {
 
     /// The PGD adversarial version of a clean batch (NHWC in [0, 1]).
     func attack(_ clean: Tensor, labels: [Int], using generator: inout SplitMix64) -> Tensor {
-        model.setTraining(false)
-        model.setRequiresGradient(false)
-        defer { model.setRequiresGradient(true) }
-        let x = clean.scalars
-        var adv = x.map { v in min(1, max(0, v + Float.random(in: -epsilon...epsilon, using: &generator))) }
-        for _ in 0..<steps {
-            let logits = model(Tensor(shape: clean.shape, scalars: adv))
-            let g = model.backward(softmaxCrossEntropy(logits: logits, labels: labels).gradient).scalars
-            for j in adv.indices {
-                let stepped = adv[j] + (g[j] > 0 ? stepSize : (g[j] < 0 ? -stepSize : 0))
-                adv[j] = min(1, max(0, x[j] + min(epsilon, max(-epsilon, stepped - x[j]))))
-            }
-        }
-        return Tensor(shape: clean.shape, scalars: adv)
+        projectedGradientSteps(model: model, clean: clean, labels: labels, epsilon: epsilon, stepSize: stepSize,
+                               steps: steps, direction: .ascent, using: &generator)
     }
 }
