@@ -210,9 +210,8 @@ public struct UnlearnableJob: Sendable {
                     try run.finish(.interrupted, message: "stopped in the targeted poison (test hook)")
                     throw stopped
                 }
-                let em = noiseValues
                 noiseValues = TargetedAdversarialPoison.sum(
-                    errorMinimizing: em, patternOf: { settings.mode == .class ? data.labels[$0] : $0 }, poison: poison,
+                    errorMinimizing: noiseValues, patternOf: { settings.mode == .class ? data.labels[$0] : $0 }, poison: poison,
                     imageSize: data.imageSize, epsilon: settings.epsilonUnit)
             }
 

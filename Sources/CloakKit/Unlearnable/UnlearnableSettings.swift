@@ -62,7 +62,8 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
     /// stop error is then rarely reached: the run ends at ``maxRounds`` and writes the noise made so far. `nil`:
     /// one surrogate throughout, as the reference, and the job key of runs made before this setting existed.
     public var restartEvery: Int?
-    /// Class-wise only: the class whose pattern is held at zero (its images are written unchanged). When the
+    /// Class-wise only: the class whose pattern is held at zero (its images are written unchanged, or with only the
+    /// poison under ``targetedPoison``). When the
     /// noise is done, every other class's pattern is raised to the L2 norm of the strongest one (scaled, then
     /// clipped to ±ε; see ``ErrorMinimizingNoise/evenedNoise()``). A model trained on class-wise noise puts clean
     /// images, which carry no pattern, into the class whose pattern is weakest within their coarse shape (on
