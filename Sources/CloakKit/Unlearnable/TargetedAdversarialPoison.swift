@@ -28,16 +28,24 @@ struct TargetedAdversarialPoison {
     let seed: UInt64
     let classCount: Int
 
+    /// The seed of the crafting model's initialisation and batches, apart from the error-minimising noise's.
+    var craftingSeed: UInt64 { seed &+ 0x7A9 }
+
+    /// An untrained crafting model for `channels`-channel images.
+    func freshCraftingModel(channels: Int) -> any Layer {
+        SurrogateModels.make(.small, inputChannels: channels, classCount: classCount, seed: craftingSeed)
+    }
+
     /// The target class of an image of class `label`.
     func target(of label: Int) -> Int { (label + 1) % classCount }
 
     /// A fresh `small` model trained on the clean images.
     func trainCraftingModel(on data: LabelledImages, quiet: Bool) -> any Layer {
-        let model = SurrogateModels.make(.small, inputChannels: data.channels, classCount: classCount, seed: seed &+ 0x7A9)
+        let model = freshCraftingModel(channels: data.channels)
         let configuration = TrainingConfiguration(
             epochs: Self.craftingEpochs, batchSize: 128,
             schedule: CosineAnnealing(base: 0.1, period: Self.craftingEpochs), gradientClipNorm: 5)
-        var generator = SplitMix64(seed: seed &+ 0x7A9)
+        var generator = SplitMix64(seed: craftingSeed)
         Trainer(model: model, optimizer: SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4),
                 configuration: configuration)
             .fit(data, using: &generator, onEpoch: { e in
@@ -52,7 +60,7 @@ struct TargetedAdversarialPoison {
     /// The noise of the images `indices` (HWC per image, in [−ε, ε], image after image), each pulled toward its target
     /// class; random starts drawn from `seed` and `indices.first`.
     func noise(for data: LabelledImages, indices: [Int], model: any Layer) -> [Float] {
-        var generator = SplitMix64(seed: seed &+ 0x7A9 &+ UInt64(indices.first ?? 0) &* 0x9E37)
+        var generator = SplitMix64(seed: craftingSeed &+ UInt64(indices.first ?? 0) &* 0x9E37)
         var noise = [Float]()
         noise.reserveCapacity(indices.count * data.imageSize)
         for start in stride(from: 0, to: indices.count, by: 512) {
@@ -84,7 +92,7 @@ struct TargetedAdversarialPoison {
             .flatMap { $0.jobKey == jobKey ? $0 : nil }
         let model: any Layer
         if progress != nil, FileManager.default.fileExists(atPath: modelPath) {
-            model = SurrogateModels.make(.small, inputChannels: data.channels, classCount: classCount, seed: seed &+ 0x7A9)
+            model = freshCraftingModel(channels: data.channels)
             try Checkpoint(contentsOf: URL(fileURLWithPath: modelPath)).load(into: model)
         } else {
             progress = nil
