@@ -23,15 +23,29 @@ CLOAK := .build/release/cloak
 export OMP_WAIT_POLICY ?= PASSIVE
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: setup build test demo clean bench-engine
+.PHONY: setup setup-test build test checks demo clean bench-engine
 
 setup:
 	@bash scripts/setup.sh
 
+# What only the tests need: Debian's torchvision, to load outputs as PyTorch users do.
+setup-test: setup
+	@/usr/bin/python3 -c "import torchvision" 2>/dev/null || \
+	  (echo "setup: installing python3-torchvision (the tests load outputs with torchvision's ImageFolder)" >&2; \
+	   apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-torchvision >/dev/null)
+
+# The module graph as committed (docs/module-graph.txt), its checker's own test, flag names in the CLI only, and
+# short files and functions.
+checks:
+	bash scripts/check-imports.sh
+	bash scripts/test-check-imports.sh
+	bash scripts/check-flag-names.sh
+	bash scripts/check-lengths.sh
+
 build: setup
 	$(SWIFT) build $(BUILD_FLAGS) --product cloak
 
-test: setup
+test: setup-test checks
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
 	$(SWIFT) test $(TEST_FLAGS) --skip-build
 

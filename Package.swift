@@ -2,14 +2,16 @@
 //
 // Cloak: protect images from machine learning, record what was done, measure whether it holds.
 //
-// Module graph (one-way; see README "Code layout"):
+// Module graph (one-way; the committed graph is docs/module-graph.txt, checked by `make test`):
 //
-//   cloak (executable, ArgumentParser)
-//     -> CloakKit (pipelines, reports)
+//   cloak (executable: ArgumentParser and CloakKit only)
+//     -> CloakKit (resumable recorded jobs, reports)
+//          -> CloakDatasetProtection (error-minimising noise, TAP, PGD, adversarial training, countermeasures)
 //          -> CloakFace  -> CloakNN, CloakImage (dlib models, landmarks, HOG detector, chips, embedder, cloak)
 //          -> CloakNN    -> CloakTensor -> CDNNL (oneDNN)
 //          -> CloakData  -> CloakImage -> CPNG (libpng), CJPEGShim (C) -> CJPEG (libjpeg), CZlib
-//          -> CloakStore -> GRDB (SQLite), Crypto (SHA-256)
+//          -> CloakStore -> GRDB (SQLite)
+//          -> CloakSupport (file I/O, atomic writes, paths, digests, JSON, clock) -> Crypto (SHA-256)
 //
 // Build for this machine kind with `-Xswiftc -target-cpu -Xswiftc znver4` (the Makefile does);
 // the manifest itself stays portable.
@@ -41,41 +43,45 @@ let package = Package(
         // is longjmp, which Swift cannot do, so that part lives in this small C target.
         .target(name: "CJPEGShim", dependencies: ["CJPEG"], path: "Sources/CJPEGShim"),
 
-        // MARK: - Cloak libraries
-        .target(name: "CloakImage", dependencies: ["CPNG", "CJPEGShim", "CZlib"]),
+        // MARK: - Cloak libraries (the graph is docs/module-graph.txt, checked by scripts/check-imports.sh)
+        // File I/O, atomic writes, paths, digests, JSON, the clock: what every layer may use.
+        .target(name: "CloakSupport", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CloakImage", dependencies: ["CPNG", "CJPEGShim", "CZlib", "CloakSupport"]),
         // Engine: tensors and kernels (oneDNN behind one wrapper file), then layers, models, training.
         .target(name: "CloakTensor", dependencies: ["CDNNL"]),
-        .target(name: "CloakNN", dependencies: ["CloakTensor", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "CloakData", dependencies: ["CloakImage", "CZlib"]),
-        .target(name: "CloakStore", dependencies: [
-            "CloakImage",   // FileIO: file helpers shared by every writer
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
+        .target(name: "CloakNN", dependencies: ["CloakTensor", "CloakSupport"]),
+        .target(name: "CloakData", dependencies: ["CloakImage", "CloakSupport", "CZlib"]),
+        .target(name: "CloakStore", dependencies: ["CloakSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "CloakFace", dependencies: ["CloakImage", "CloakNN", "CloakTensor", "CloakSupport"]),
+        // The data-set protections: tensors and settings in, tensors and measurements out; no files, store or CLI.
+        .target(name: "CloakDatasetProtection", dependencies: ["CloakImage", "CloakNN", "CloakTensor", "CloakSupport"]),
+        // Jobs (resumable, recorded) and reports.
+        .target(name: "CloakKit", dependencies: [
+            "CloakSupport", "CloakImage", "CloakData", "CloakStore", "CloakNN", "CloakTensor", "CloakFace",
+            "CloakDatasetProtection",
         ]),
-        .target(name: "CloakFace", dependencies: ["CloakImage", "CloakNN", "CloakTensor"]),
-        .target(name: "CloakKit", dependencies: ["CloakImage", "CloakData", "CloakStore", "CloakNN", "CloakTensor", "CloakFace"]),
         .executableTarget(name: "cloak", dependencies: [
-            "CloakKit", "CloakFace", "CloakImage", "CloakStore",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "CloakKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: - Benchmarks (`make bench-*`)
-        .executableTarget(name: "cloak-bench-engine", dependencies: ["CloakNN"], path: "bench/engine",
+        .executableTarget(name: "cloak-bench-engine", dependencies: ["CloakNN", "CloakTensor", "CloakSupport"], path: "bench/engine",
                           exclude: ["compare.py"]),
 
         // MARK: - Tests
         .target(name: "CloakTestSupport", path: "Tests/CloakTestSupport"),
+        .testTarget(name: "CloakSupportTests", dependencies: ["CloakSupport"]),
         .testTarget(name: "CloakTensorTests", dependencies: ["CloakTensor"]),
-        .testTarget(name: "CloakNNTests", dependencies: ["CloakNN", "CZlib"], exclude: ["Fixtures"]),
-        .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CJPEGShim", "CPNG", "CZlib"]),
+        .testTarget(name: "CloakNNTests", dependencies: ["CloakNN", "CloakTensor", "CloakSupport", "CZlib"], exclude: ["Fixtures"]),
+        .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CloakSupport", "CJPEGShim", "CPNG", "CZlib"]),
         .testTarget(name: "CloakDataTests", dependencies: ["CloakData", "CloakTestSupport"]),
-        .testTarget(name: "CloakFaceTests", dependencies: ["CloakFace", "CloakImage", "CloakNN", "CloakTensor"],
+        .testTarget(name: "CloakFaceTests", dependencies: ["CloakFace", "CloakImage", "CloakNN", "CloakTensor", "CloakSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CloakStoreTests", dependencies: [
-            "CloakStore", "CloakTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "CloakStore", "CloakSupport", "CloakTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "CloakKitTests", dependencies: ["CloakKit", "CloakNN", "CloakTensor", "CloakImage", "CloakData", "CloakStore", "CloakTestSupport"]),
-        .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore", "CloakTestSupport", "CZlib"],
+        .testTarget(name: "CloakKitTests", dependencies: ["CloakKit", "CloakDatasetProtection", "CloakNN", "CloakTensor", "CloakImage", "CloakData", "CloakStore", "CloakSupport", "CloakTestSupport"]),
+        .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore", "CloakSupport", "CloakTestSupport", "CZlib"],
                     exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import CloakImage
+import CloakSupport
 import Foundation
 
 /// A path the walker could not use, with the reason (reported to the user and recorded in the store).

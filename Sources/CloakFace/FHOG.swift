@@ -20,6 +20,7 @@ public struct FHOGFeatures: Sendable {
 
     /// Computes the features of `image` (dlib `extract_fhog_features(img, hog, cellSize, filterRows,
     /// filterColumns)`), bit-for-bit in the gradient and histogram steps.
+    /// Why it is long: a port of dlib's `extract_fhog_features` in dlib's order, so the two read side by side.
     public init(image: RGBImage, cellSize: Int = 8, filterRows: Int = 1, filterColumns: Int = 1) {
         precondition(cellSize > 1 && filterRows > 0 && filterColumns > 0,
                      "fHOG needs cellSize > 1 and positive filter sizes, got \(cellSize), \(filterRows)x\(filterColumns)")
@@ -105,6 +106,7 @@ public struct FHOGFeatures: Sendable {
     /// dlib processes 8 columns at a time with SIMD and the remaining columns with scalar code; the two
     /// break gradient-length ties between colour channels differently (SIMD prefers the later channel,
     /// scalar the earlier one) and are reproduced as such.
+    /// Why it is long: dlib's SIMD and scalar column paths, reproduced tie for tie, in one loop as dlib has them.
     private static func histograms(_ image: RGBImage, cellSize: Int, cellsRows: Int, cellsCols: Int) -> [Float] {
         let histCols = cellsCols + 2
         var hist = [Float](repeating: 0, count: (cellsRows + 2) * histCols * 18)

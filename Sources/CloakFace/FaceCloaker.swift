@@ -1,5 +1,6 @@
 import CloakImage
 import CloakNN
+import CloakTensor
 import Foundation
 
 /// Cloaks the faces of a photo against face recognition: a small perturbation on the photo's own pixels

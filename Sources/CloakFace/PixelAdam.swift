@@ -3,8 +3,9 @@ import Foundation
 /// Adam (Kingma and Ba 2015) on a flat array of pixel values, for the cloak's perturbation.
 ///
 /// `m = β1 m + (1 - β1) g`, `v = β2 v + (1 - β2) g²`, `x -= lr · m̂ / (√v̂ + ε)` with bias-corrected
-/// `m̂ = m / (1 - β1^t)`, `v̂ = v / (1 - β2^t)`; β1 0.9, β2 0.999, ε 1e-8. In pixel units, the first step
-/// moves every value by about `lr`.
+/// `m̂ = m / (1 - β1^t)`, `v̂ = v / (1 - β2^t)`; β1 0.9, β2 0.99 (not Adam's usual 0.999: the cloak runs 25 to
+/// 100 steps, and the second moment must follow a gradient that changes as the face moves), ε 1e-8. In pixel units,
+/// the first step moves every value by about `lr`.
 struct AdamState {
     /// Step size; may change between steps (a schedule).
     var learningRate: Float

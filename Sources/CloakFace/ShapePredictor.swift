@@ -53,6 +53,7 @@ public struct ShapePredictor: Sendable {
     /// (tree = `vector<split>` with split = ulong idx1, ulong idx2, float thresh, then
     /// `vector<matrix<float,0,1>>` leaves); `vector<vector<ulong>>` anchor indices;
     /// `vector<vector<vector<float,2>>>` deltas. The file must end there.
+    /// Why it is long: one reader of dlib's serialised layout, field after field, as the format lists them.
     public static func parse(_ r: inout DlibReader) throws -> ShapePredictor {
         try r.expectInteger(1, "shape_predictor version")
         let initial = try r.readMatrix("initial shape")

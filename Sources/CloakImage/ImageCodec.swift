@@ -1,3 +1,5 @@
+import CloakSupport
+
 /// Limits and choices for decoding.
 public struct DecodeOptions: Sendable {
     /// Largest accepted `width * height`, checked from the header before any pixel memory is allocated

@@ -1,6 +1,7 @@
 import CloakData
 import CloakImage
 import CloakStore
+import CloakSupport
 import CloakTensor
 import Foundation
 
@@ -14,7 +15,7 @@ import Foundation
 /// no-op; an interrupted import resumes (files already written with the right bytes are kept). An import into
 /// an earlier import's folder replaces it: images beyond the new limit are removed. Split folders holding files
 /// no import made are refused before anything is written.
-public struct DatasetImport: Sendable {
+public struct DatasetImport: Sendable, RecordedJob {
     /// What to import and where.
     public struct Options: Sendable, Codable, Equatable {
         /// Folder with the four gzip-compressed IDX files.
@@ -71,106 +72,121 @@ public struct DatasetImport: Sendable {
 
     /// Runs the import, recording it in `store` with the process `arguments`.
     public func run(store: ProvenanceStore, arguments: [String]) throws -> Summary {
-        let began = Date()
-        let output = FileRecords.absolute(options.outputDirectory)
-        if let limit = options.limitPerClass {
-            precondition(limit >= 1, "limitPerClass must be at least 1")
-        }
+        try runRecorded(store: store, arguments: arguments)
+    }
 
-        // Identify the sources by content first: the no-op check and the run both need it.
-        var sourceRecords: [(role: String, record: FileRecord)] = []
+    static let command = "datasets import"
+
+    /// The sources identified by content (the no-op check and the run both need them) and the earlier import's marker.
+    struct Input {
+        var began: Date
+        var output: String
+        var sources: [(role: String, record: FileRecord)]
+        var sourceHashes: [String: String]
+        var earlier: Marker?
+    }
+
+    func prepare() throws -> Input {
+        let began = Date()
+        if let limit = options.limitPerClass { precondition(limit >= 1, "limitPerClass must be at least 1") }
+        var sources: [(role: String, record: FileRecord)] = []
         for split in FashionMNIST.Split.allCases {
             let files = FashionMNIST.files(of: split, in: options.sourceDirectory)
             for (role, path) in [("\(split.rawValue) images", files.images), ("\(split.rawValue) labels", files.labels)] {
-                guard FileManager.default.fileExists(atPath: path) else {
-                    throw DatasetError.missing(path: path)
-                }
-                sourceRecords.append((role, try FileRecords.record(ofFileAt: path, format: "idx.gz")))
+                guard FileManager.default.fileExists(atPath: path) else { throw DatasetError.missing(path: path) }
+                sources.append((role, try FileRecords.record(ofFileAt: path, format: "idx.gz")))
             }
         }
-        let sourceHashes = Dictionary(uniqueKeysWithValues: sourceRecords.map {
-            (($0.record.path as NSString).lastPathComponent, $0.record.sha256)
-        })
+        let hashes = Dictionary(uniqueKeysWithValues: sources.map { (($0.record.path as NSString).lastPathComponent, $0.record.sha256) })
+        let output = FileRecords.absolute(options.outputDirectory)
+        return Input(began: began, output: output, sources: sources, sourceHashes: hashes, earlier: Self.readMarker(in: output))
+    }
 
-        let earlier = Self.readMarker(in: output)
-        if let marker = earlier, marker.sources == sourceHashes,
-           marker.limitPerClass == options.limitPerClass, marker.dataset == "fashion-mnist",
-           Self.pngCounts(in: output) == marker.counts {
-            return Summary(alreadyImported: true, runID: marker.runID, outputDirectory: output, counts: marker.counts,
-                           written: 0, unchanged: marker.counts.values.reduce(0, +), removed: 0,
-                           seconds: Date().timeIntervalSince(began))
-        }
+    func identity(of input: Input) throws -> JobIdentity {
+        let parameters = try JSON.string(Options(sourceDirectory: FileRecords.absolute(options.sourceDirectory),
+                                                 outputDirectory: input.output, limitPerClass: options.limitPerClass))
+        return JobIdentity(parameters: parameters, resumeKey: "datasets import fashion-mnist " + parameters)
+    }
 
-        let parameters = JSON.string(Options(sourceDirectory: FileRecords.absolute(options.sourceDirectory),
-                                             outputDirectory: output, limitPerClass: options.limitPerClass))
-        let resumeKey = "datasets import fashion-mnist " + parameters
-        let run = try RecordedRun(store: store, start: RunStart(
-            command: "datasets import", arguments: arguments, toolVersion: CloakVersion.current,
-            parameters: parameters, resumeKey: resumeKey))
+    /// The earlier import's summary when its marker names these sources and limit and its images are all there.
+    func finishedEarlier(_ input: Input, identity: JobIdentity) throws -> Summary? {
+        guard let marker = input.earlier, marker.sources == input.sourceHashes, marker.limitPerClass == options.limitPerClass,
+              marker.dataset == "fashion-mnist", Self.pngCounts(in: input.output) == marker.counts else { return nil }
+        return Summary(alreadyImported: true, runID: marker.runID, outputDirectory: input.output, counts: marker.counts,
+                       written: 0, unchanged: marker.counts.values.reduce(0, +), removed: 0,
+                       seconds: Date().timeIntervalSince(input.began))
+    }
+
+    /// Every split exported (files already right are kept), images beyond the limit removed, the marker written last.
+    func work(_ input: Input, run: RecordedRun, store: ProvenanceStore) throws -> Summary {
         if run.resumed && !quiet { StandardError.print("resuming run \(run.id)") }
-
-        return try run.run { run in
-            // Before any file is written: split folders holding files no import made are refused, since the
-            // images are written under fixed names.
-            let splitFolders = FashionMNIST.Split.allCases.map { "\(output)/\($0.rawValue)" }
-            if earlier == nil, !run.resumed, let file = FolderOwnership.firstFile(under: splitFolders) {
-                throw ImportError.foreignFiles(path: output, example: file)
-            }
-            for source in sourceRecords {
-                try store.recordRunInput(runID: run.id, file: source.record, role: source.role)
-            }
-            var counts: [String: Int] = [:]
-            var written = 0, unchanged = 0
-            var kept = Set<String>()
-            for split in FashionMNIST.Split.allCases {
-                let data = try FashionMNIST.load(split, from: options.sourceDirectory)
-                let indices = firstIndicesPerLabel(data.labels.map(Int.init), limit: options.limitPerClass)
-                let imagesRecord = sourceRecords.first { $0.role == "\(split.rawValue) images" }!.record
-                let progress = ProgressReporter("import \(split.rawValue)", total: indices.count, unit: "images", quiet: quiet)
-                var batch: [OutputEntry] = []
-                // Encoded, checked and written on all cores a chunk at a time; recorded in index order.
-                for className in Set(indices.map { FashionMNIST.classNames[Int(data.labels[$0])] }) {
-                    try createDirectory("\(output)/\(split.rawValue)/\(className)")
-                }
-                let chunk = 64 * max(1, ProcessInfo.processInfo.activeProcessorCount)
-                for begin in stride(from: 0, to: indices.count, by: chunk) {
-                    let slice = Array(indices[begin..<min(begin + chunk, indices.count)])
-                    let exported = concurrentMap(count: slice.count) { k in
-                        Result { try Self.export(data, index: slice[k], split: split, to: output) }
-                    }
-                    for (k, outcome) in exported.enumerated() {
-                        let index = slice[k], label = Int(data.labels[index])
-                        let (path, bytes, changed) = try outcome.get()
-                        if changed { written += 1 } else { unchanged += 1 }
-                        kept.insert(path)
-                        batch.append(OutputEntry(
-                            input: imagesRecord,
-                            output: FileRecords.record(bytes: bytes, path: path, width: data.width, height: data.height, format: "png"),
-                            linf: 0, l2: 0, psnr: .infinity, ssim: 1,
-                            details: JSON.string(ImportDetails(split: split.rawValue, index: index, label: label,
-                                                               className: FashionMNIST.classNames[label]))))
-                        if batch.count == 5000 {
-                            try store.recordOutputs(runID: run.id, batch)
-                            batch.removeAll(keepingCapacity: true)
-                        }
-                        progress.advance()
-                    }
-                }
-                try store.recordOutputs(runID: run.id, batch)
-                progress.finish()
-                counts[split.rawValue] = indices.count
-            }
-            if run.resumed { removeAbandonedTemporaryFiles(in: output, recursive: true) }
-            let removed = Self.removeImagesBeyondTheLimit(in: output, keeping: kept)
-            sync()   // the images reach the disk before the marker says the import is complete
-            let marker = Marker(dataset: "fashion-mnist", sources: sourceHashes, limitPerClass: options.limitPerClass,
-                                counts: counts, runID: run.id, toolVersion: CloakVersion.current)
-            try writeFileAtomically(Array(try JSON.pretty(marker).utf8) + [0x0A], to: "\(output)/\(Self.markerName)")
-            try run.finish(.done)
-            return Summary(alreadyImported: false, runID: run.id, outputDirectory: output, counts: counts,
-                           written: written, unchanged: unchanged, removed: removed,
-                           seconds: Date().timeIntervalSince(began))
+        let output = input.output
+        // Before any file is written: split folders holding files no import made are refused, since the images are
+        // written under fixed names.
+        let splitFolders = FashionMNIST.Split.allCases.map { "\(output)/\($0.rawValue)" }
+        if input.earlier == nil, !run.resumed, let file = FolderOwnership.firstFile(under: splitFolders) {
+            throw ImportError.foreignFiles(path: output, example: file)
         }
+        for source in input.sources { try store.recordRunInput(runID: run.id, file: source.record, role: source.role) }
+        var counts: [String: Int] = [:], written = 0, unchanged = 0, kept = Set<String>()
+        for split in FashionMNIST.Split.allCases {
+            let exported = try export(split, sources: input.sources, to: output, run: run, store: store)
+            counts[split.rawValue] = exported.count
+            written += exported.written
+            unchanged += exported.unchanged
+            kept.formUnion(exported.paths)
+        }
+        if run.resumed { removeAbandonedTemporaryFiles(in: output, recursive: true) }
+        let removed = Self.removeImagesBeyondTheLimit(in: output, keeping: kept)
+        sync()   // the images reach the disk before the marker says the import is complete
+        let marker = Marker(dataset: "fashion-mnist", sources: input.sourceHashes, limitPerClass: options.limitPerClass,
+                            counts: counts, runID: run.id, toolVersion: CloakVersion.current)
+        try writeFileAtomically(Array(try JSON.pretty(marker).utf8) + [0x0A], to: "\(output)/\(Self.markerName)")
+        return Summary(alreadyImported: false, runID: run.id, outputDirectory: output, counts: counts,
+                       written: written, unchanged: unchanged, removed: removed, seconds: Date().timeIntervalSince(input.began))
+    }
+
+    /// One split's images exported: encoded, checked and written on all cores a chunk at a time, recorded in index
+    /// order.
+    private func export(_ split: FashionMNIST.Split, sources: [(role: String, record: FileRecord)], to output: String,
+                        run: RecordedRun, store: ProvenanceStore) throws -> (count: Int, written: Int, unchanged: Int, paths: [String]) {
+        let data = try FashionMNIST.load(split, from: options.sourceDirectory)
+        let indices = firstIndicesPerLabel(data.labels.map(Int.init), limit: options.limitPerClass)
+        guard let imagesRecord = sources.first(where: { $0.role == "\(split.rawValue) images" })?.record else {
+            throw DatasetError.missing(path: FashionMNIST.files(of: split, in: options.sourceDirectory).images)
+        }
+        let progress = ProgressReporter("import \(split.rawValue)", total: indices.count, unit: "images", quiet: quiet)
+        for className in Set(indices.map { FashionMNIST.classNames[Int(data.labels[$0])] }) {
+            try createDirectory("\(output)/\(split.rawValue)/\(className)")
+        }
+        var batch: [OutputEntry] = [], written = 0, unchanged = 0, paths: [String] = []
+        let chunk = 64 * max(1, ProcessInfo.processInfo.activeProcessorCount)
+        for begin in stride(from: 0, to: indices.count, by: chunk) {
+            let slice = Array(indices[begin..<min(begin + chunk, indices.count)])
+            let exported = concurrentMap(count: slice.count) { k in
+                Result { try Self.export(data, index: slice[k], split: split, to: output) }
+            }
+            for (k, outcome) in exported.enumerated() {
+                let index = slice[k], label = Int(data.labels[index])
+                let (path, bytes, changed) = try outcome.get()
+                if changed { written += 1 } else { unchanged += 1 }
+                paths.append(path)
+                batch.append(OutputEntry(
+                    input: imagesRecord,
+                    output: FileRecords.record(bytes: bytes, path: path, width: data.width, height: data.height, format: "png"),
+                    linf: 0, l2: 0, psnr: .infinity, ssim: 1,
+                    details: try JSON.string(ImportDetails(split: split.rawValue, index: index, label: label,
+                                                           className: FashionMNIST.classNames[label]))))
+                if batch.count == 5000 {
+                    try store.recordOutputs(runID: run.id, batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+                progress.advance()
+            }
+        }
+        try store.recordOutputs(runID: run.id, batch)
+        progress.finish()
+        return (indices.count, written, unchanged, paths)
     }
 
     /// Removes the images an earlier import into `output` wrote and this one did not (an earlier import with a

@@ -1,5 +1,7 @@
+import CloakDatasetProtection
 import CloakFace
 import CloakStore
+import CloakSupport
 import Foundation
 
 /// `cloak demo` (what `make demo` runs): shows what Cloak does on real data, end to end, in minutes.

@@ -1,5 +1,6 @@
 import CloakImage
 import CloakStore
+import CloakSupport
 import Foundation
 
 /// Building store records for files on disk.

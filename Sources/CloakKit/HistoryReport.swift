@@ -1,4 +1,5 @@
 import CloakStore
+import CloakSupport
 import Foundation
 
 /// `cloak history`: recent runs as a table or JSON.

@@ -1,6 +1,7 @@
 import CloakData
 import CloakImage
 import CloakStore
+import CloakSupport
 import Foundation
 
 /// `cloak inspect`: decodes every image under the given paths, reports what each one is and which
@@ -9,7 +10,7 @@ import Foundation
 /// This is the batch behaviour every image command shares: each file is decoded on its own; a corrupt,
 /// truncated, huge or non-image file is reported with its path and reason, recorded as a failure of
 /// the run, and the batch goes on. Nothing is written next to the images.
-public struct ImageInspection: Sendable {
+public struct ImageInspection: Sendable, RecordedJob {
     /// One decoded file.
     public struct Entry: Codable, Sendable, Equatable {
         public var path: String
@@ -50,48 +51,62 @@ public struct ImageInspection: Sendable {
     }
 
     public func run(store: ProvenanceStore, arguments: [String]) throws -> Summary {
-        let parameters = JSON.string(InspectParameters(paths: paths.map(FileRecords.absolute),
-                                                       maxPixels: decodeOptions.maxPixels,
-                                                       maxFileBytes: decodeOptions.maxFileBytes))
-        let run = try RecordedRun(store: store, start: RunStart(
-            command: "inspect", arguments: arguments, toolVersion: CloakVersion.current, parameters: parameters))
-        return try run.run { run in
-            let walked = FileWalker().walk(paths)
-            var failures: [Failure] = []
-            func fail(_ path: String, _ reason: String) {
-                let message = reason.hasPrefix(path) ? reason : "\(path): \(reason)"
-                failures.append(Failure(path: FileRecords.absolute(path), reason: message))
-                run.recordFailure(path: FileRecords.absolute(path), reason: message)
-                if !quiet { StandardError.print("error: \(message)") }
-            }
-            for problem in walked.problems { fail(problem.path, problem.reason) }
-            let progress = ProgressReporter("inspect", total: walked.files.count, unit: "files", quiet: quiet)
-            var entries: [Entry] = []
-            for path in walked.files {
-                defer { progress.advance() }
-                do {
-                    let bytes = try ImageCodec.readBytes(path: path, options: decodeOptions)
-                    let decoded = try ImageCodec.decode(bytes: bytes, path: path, options: decodeOptions)
-                    let record = FileRecords.record(bytes: bytes, path: path, width: decoded.image.width,
-                                                    height: decoded.image.height, format: decoded.format.rawValue)
-                    try store.recordRunInput(runID: run.id, file: record, role: "inspected")
-                    let m = decoded.metadata
-                    entries.append(Entry(
-                        path: record.path, sha256: record.sha256, format: decoded.format.rawValue,
-                        width: decoded.image.width, height: decoded.image.height,
-                        description: decoded.sourceDescription, orientation: m.orientation,
-                        hasEXIF: m.exif != nil, hasGPS: m.hasGPS || (m.xmp.map(ImageMetadata.xmpMentionsLocation) ?? false),
-                        hasXMP: m.xmp != nil, hasICCProfile: m.iccProfile != nil, hasComment: m.comment != nil))
-                } catch let error as StoreError {
-                    throw error   // the store failing is not the file's fault: stop
-                } catch {
-                    fail(path, error.localizedDescription)
-                }
-            }
-            progress.finish()
-            try run.finish(.done, message: failures.isEmpty ? nil : "\(failures.count) file(s) could not be read")
-            return Summary(runID: run.id, entries: entries, failures: failures)
+        try runRecorded(store: store, arguments: arguments)
+    }
+
+    static let command = "inspect"
+
+    /// The files found under the paths, and the paths that could not be walked.
+    func prepare() throws -> FileWalker.Result { FileWalker().walk(paths) }
+
+    func identity(of walked: FileWalker.Result) throws -> JobIdentity {
+        JobIdentity(parameters: try JSON.string(InspectParameters(
+            paths: paths.map(FileRecords.absolute), maxPixels: decodeOptions.maxPixels,
+            maxFileBytes: decodeOptions.maxFileBytes)))
+    }
+
+    func work(_ walked: FileWalker.Result, run: RecordedRun, store: ProvenanceStore) throws -> Summary {
+        var failures: [Failure] = []
+        func fail(_ path: String, _ reason: String) {
+            let message = reason.hasPrefix(path) ? reason : "\(path): \(reason)"
+            failures.append(Failure(path: FileRecords.absolute(path), reason: message))
+            run.recordFailure(path: FileRecords.absolute(path), reason: message)
+            if !quiet { StandardError.print("error: \(message)") }
         }
+        for problem in walked.problems { fail(problem.path, problem.reason) }
+        let progress = ProgressReporter("inspect", total: walked.files.count, unit: "files", quiet: quiet)
+        var entries: [Entry] = []
+        for path in walked.files {
+            defer { progress.advance() }
+            do {
+                entries.append(try inspect(path, run: run, store: store))
+            } catch let error as StoreError {
+                throw error   // the store failing is not the file's fault: stop
+            } catch {
+                fail(path, error.localizedDescription)
+            }
+        }
+        progress.finish()
+        return Summary(runID: run.id, entries: entries, failures: failures)
+    }
+
+    func finishMessage(for summary: Summary) -> String? {
+        summary.failures.isEmpty ? nil : "\(summary.failures.count) file(s) could not be read"
+    }
+
+    /// One file decoded, described and recorded as inspected.
+    private func inspect(_ path: String, run: RecordedRun, store: ProvenanceStore) throws -> Entry {
+        let bytes = try ImageCodec.readBytes(path: path, options: decodeOptions)
+        let decoded = try ImageCodec.decode(bytes: bytes, path: path, options: decodeOptions)
+        let record = FileRecords.record(bytes: bytes, path: path, width: decoded.image.width,
+                                        height: decoded.image.height, format: decoded.format.rawValue)
+        try store.recordRunInput(runID: run.id, file: record, role: "inspected")
+        let m = decoded.metadata
+        return Entry(path: record.path, sha256: record.sha256, format: decoded.format.rawValue,
+                     width: decoded.image.width, height: decoded.image.height,
+                     description: decoded.sourceDescription, orientation: m.orientation,
+                     hasEXIF: m.exif != nil, hasGPS: m.hasGPS || (m.xmp.map(ImageMetadata.xmpMentionsLocation) ?? false),
+                     hasXMP: m.xmp != nil, hasICCProfile: m.iccProfile != nil, hasComment: m.comment != nil)
     }
 
     struct InspectParameters: Codable {

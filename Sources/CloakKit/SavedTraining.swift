@@ -1,6 +1,7 @@
 import CloakData
 import CloakImage
 import CloakNN
+import CloakSupport
 import CloakTensor
 import Foundation
 

@@ -1,4 +1,5 @@
 import CloakStore
+import CloakSupport
 import Foundation
 
 /// `cloak show <file>`: the full provenance of a file, found by its content hash.
@@ -62,7 +63,7 @@ public enum ShowReport {
         }
         if !p.failures.isEmpty {
             out += "\nFailures at its paths:\n"
-            for f in p.failures { out += "  run \(f.runId): \(f.reason)\n" }
+            for f in p.failures { out += "  run \(f.runID): \(f.reason)\n" }
         }
         return out
     }

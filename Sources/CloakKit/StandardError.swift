@@ -7,9 +7,13 @@ public enum StandardError {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    /// Writes `line` and a newline.
+    /// How lines are worded for the reader: messages name settings by their property names in backticks, and the
+    /// `cloak` executable sets this to show each as its command-line flag. Set once, before any job runs.
+    public nonisolated(unsafe) static var wording: (String) -> String = { $0 }
+
+    /// Writes `line` (as ``wording`` words it) and a newline.
     public static func print(_ line: String) {
-        write(line + "\n")
+        write(wording(line) + "\n")
     }
 
     /// True when standard error is a terminal (progress then redraws one line).

@@ -1,4 +1,5 @@
 import CloakData
+import CloakDatasetProtection
 import CloakImage
 import Foundation
 
@@ -39,7 +40,7 @@ enum WorkingSize {
             let scale = Double(automaticLongSide) / Double(long)
             let size = (width: max(8, Int((Double(w) * scale).rounded())), height: max(8, Int((Double(h) * scale).rounded())))
             return (size, "the images are large (the first is \(w)x\(h)); working at \(size.width)x\(size.height) "
-                    + "(--size chooses); each output keeps its own size")
+                    + "(`size` chooses); each output keeps its own size")
         }
         return nil
     }
@@ -79,8 +80,8 @@ public enum WorkingSizeError: Error, LocalizedError, Equatable {
         switch self {
         case .tooLarge(let path, let images, let width, let height, let batch, let need, let memory, let fitting):
             let gb = { (bytes: Int64) in String(format: "%.1f GB", Double(bytes) / 1e9) }
-            let advice = fitting.map { "lower --batch-size to \($0) or less, or --size" }
-                ?? "lower --size, or use fewer images (--limit-per-class)"
+            let advice = fitting.map { "lower `batchSize` to \($0) or less, or `size`" }
+                ?? "lower `size`, or use fewer images (`limitPerClass`)"
             return "\(path): \(images) images at \(width)x\(height) in batches of \(batch) need about \(gb(need)) of memory, "
                 + "more than this machine's \(gb(memory)) allows; nothing was loaded: \(advice)"
         }

@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// Weight initialisation as PyTorch's defaults for `nn.Conv2d` and `nn.Linear`.
 ///
 /// Weights: `kaiming_uniform_(a = √5)`, i.e. U(−b, b) with `b = gain · √(3 / fanIn)`, `gain = √(2 / (1 + a²))`,

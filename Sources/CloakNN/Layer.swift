@@ -1,4 +1,4 @@
-@_exported import CloakTensor
+import CloakTensor
 
 /// A differentiable building block with its forward and backward pass side by side.
 ///

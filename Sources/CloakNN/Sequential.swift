@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// Layers applied one after another; backward runs them in reverse.
 ///
 /// A `BatchNorm2D` directly followed by a `ReLU` runs as one fused kernel (`BatchNorm2D.forward(_:fusingReLU:)`)

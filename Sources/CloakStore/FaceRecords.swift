@@ -52,7 +52,7 @@ public struct FaceRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
 /// An earlier output made from a given input content, as ``ProvenanceStore/outputs(fromInputSHA256:command:)``
 /// finds it.
 public struct EarlierOutput: Sendable, Equatable {
-    public var runId: Int64
+    public var runID: Int64
     public var path: String
     public var sha256: String
     /// The output's `details` JSON.
@@ -110,7 +110,7 @@ extension ProvenanceStore {
                 WHERE inFile.sha256 = ? AND run.command = ?
                 ORDER BY output.id DESC
                 """, arguments: [sha256, command]).map {
-                EarlierOutput(runId: $0["runId"], path: $0["path"], sha256: $0["sha256"], details: $0["details"])
+                EarlierOutput(runID: $0["runId"], path: $0["path"], sha256: $0["sha256"], details: $0["details"])
             }
         }
     }

@@ -1,4 +1,4 @@
-import CloakImage
+import CloakSupport
 import Foundation
 import GRDB
 
@@ -15,6 +15,11 @@ public final class ProvenanceStore: Sendable {
     /// Where the database lives (`":memory:"` for an in-memory store).
     public let path: String
     let db: DatabaseQueue
+
+    /// Where jobs keep their resumable state (checkpoints, optimiser state) while they run: `state/` beside the
+    /// database file, so it stays out of every published output; for an in-memory store, a new folder under the
+    /// system's temporary folder. Jobs remove their state when they complete.
+    public let stateDirectory: String
 
     /// The default location, relative to the working directory.
     public static let defaultRelativePath = "Store/cloak.sqlite"
@@ -35,6 +40,8 @@ public final class ProvenanceStore: Sendable {
     ///   ``StoreError/sqlite(path:message:)``.
     public init(path: String) throws {
         self.path = path
+        let folder = (path as NSString).deletingLastPathComponent
+        stateDirectory = (folder.isEmpty ? "." : folder) + "/state"
         let fm = FileManager.default
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty && !fm.fileExists(atPath: path) {
@@ -82,6 +89,7 @@ public final class ProvenanceStore: Sendable {
     /// Opens an empty in-memory store (tests, dry runs).
     public init(inMemory: Void = ()) throws {
         path = ":memory:"
+        stateDirectory = NSTemporaryDirectory() + "cloak-state-" + UUID().uuidString
         var config = Configuration()
         config.foreignKeysEnabled = true
         db = try DatabaseQueue(configuration: config)

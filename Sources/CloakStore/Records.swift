@@ -66,7 +66,7 @@ public struct FileRecord: Codable, Sendable, Equatable, FetchableRecord, Mutable
 public struct OutputRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "output"
     public var id: Int64?
-    public var runId: Int64
+    public var runID: Int64
     public var inputFileId: Int64
     public var outputFileId: Int64
     public var linf: Double?
@@ -76,6 +76,11 @@ public struct OutputRecord: Codable, Sendable, Equatable, FetchableRecord, Mutab
     public var details: String
     public var createdAt: Date
 
+    /// Swift names `runID`; the column is `runId`.
+    enum CodingKeys: String, CodingKey {
+        case id, runID = "runId", inputFileId, outputFileId, linf, l2, psnr, ssim, details, createdAt
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
@@ -83,10 +88,13 @@ public struct OutputRecord: Codable, Sendable, Equatable, FetchableRecord, Mutab
 public struct FailureRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "failure"
     public var id: Int64?
-    public var runId: Int64
+    public var runID: Int64
     public var path: String
     public var reason: String
     public var createdAt: Date
+
+    /// Swift names `runID`; the column is `runId`.
+    enum CodingKeys: String, CodingKey { case id, runID = "runId", path, reason, createdAt }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
@@ -115,7 +123,7 @@ public struct ModelRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 public struct VerificationRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "verification"
     public var id: Int64?
-    public var runId: Int64
+    public var runID: Int64
     public var trainDataset: String
     public var trainDatasetSHA256: String
     public var testDataset: String
@@ -130,12 +138,18 @@ public struct VerificationRecord: Codable, Sendable, Equatable, FetchableRecord,
     public var details: String
     public var createdAt: Date
 
-    public init(id: Int64? = nil, runId: Int64, trainDataset: String, trainDatasetSHA256: String, testDataset: String,
+    /// Swift names `runID`; the column is `runId`.
+    enum CodingKeys: String, CodingKey {
+        case id, runID = "runId", trainDataset, trainDatasetSHA256, testDataset, testDatasetSHA256, isBaseline, model, epochs,
+             countermeasure, accuracies, finalAccuracy, bestAccuracy, details, createdAt
+    }
+
+    public init(id: Int64? = nil, runID: Int64, trainDataset: String, trainDatasetSHA256: String, testDataset: String,
                 testDatasetSHA256: String, isBaseline: Bool, model: String, epochs: Int, countermeasure: String,
                 accuracies: String, finalAccuracy: Double, bestAccuracy: Double, details: String = "{}",
                 createdAt: Date = Date()) {
         self.id = id
-        self.runId = runId
+        self.runID = runID
         self.trainDataset = trainDataset
         self.trainDatasetSHA256 = trainDatasetSHA256
         self.testDataset = testDataset

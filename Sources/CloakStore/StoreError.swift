@@ -30,7 +30,7 @@ public enum StoreError: Error, LocalizedError, Equatable {
         case .newerSchema(let path, let unknown):
             return "\(path): the store was written by a newer Cloak (unknown migrations: "
                 + unknown.sorted().joined(separator: ", ")
-                + "); upgrade Cloak or use another store with --store. The file was left untouched"
+                + "); upgrade Cloak or use another `store`. The file was left untouched"
         case .sqlite(let path, let message):
             return "\(path): SQLite error: \(message)"
         case .notFound(let what):
@@ -39,7 +39,7 @@ public enum StoreError: Error, LocalizedError, Equatable {
             return "\(path): run \(runID) (process \(pid)) is doing this same job right now, with the same outputs; "
                 + "wait for it to finish, or stop it (kill \(pid)) and run this again to resume it"
         case .noStore(let path):
-            return "\(path): no provenance store here: nothing has been recorded at this path yet (--store or "
+            return "\(path): no provenance store here: nothing has been recorded at this path yet (`store` or "
                 + "CLOAK_STORE chooses another)"
         }
     }

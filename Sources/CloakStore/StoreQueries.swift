@@ -163,17 +163,26 @@ extension ProvenanceStore {
         return try outputs.map { output in
             guard let outFile = try FileRecord.fetchOne(db, key: output.outputFileId),
                   let inFile = try FileRecord.fetchOne(db, key: output.inputFileId),
-                  let run = try RunRecord.fetchOne(db, key: output.runId) else {
+                  let run = try RunRecord.fetchOne(db, key: output.runID) else {
                 throw StoreError.notFound(what: "rows referenced by output \(output.id ?? -1)")
             }
-            let modelRows = try Row.fetchAll(db, sql: """
-                SELECT runModel.role AS role, model.* FROM runModel JOIN model ON model.id = runModel.modelId
-                WHERE runModel.runId = ? ORDER BY runModel.role, model.name
-                """, arguments: [output.runId])
-            let models = try modelRows.map { ModelUse(role: $0["role"], model: try ModelRecord(row: $0)) }
+            let models = try Self.models(in: db, runID: output.runID)
             let faces = try FaceRecord.filter(sql: "outputId = ?", arguments: [output.id]).order(sql: "faceIndex").fetchAll(db)
             return OutputProvenance(output: output, outputFile: outFile, inputFile: inFile, run: run, models: models,
                                     faces: faces)
         }
+    }
+
+    /// The model files run `runID` used, with their roles (ordered by role, then name).
+    public func models(runID: Int64) throws -> [ModelUse] {
+        try read { db in try Self.models(in: db, runID: runID) }
+    }
+
+    private static func models(in db: Database, runID: Int64) throws -> [ModelUse] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT runModel.role AS role, model.* FROM runModel JOIN model ON model.id = runModel.modelId
+            WHERE runModel.runId = ? ORDER BY runModel.role, model.name
+            """, arguments: [runID])
+        return try rows.map { ModelUse(role: $0["role"], model: try ModelRecord(row: $0)) }
     }
 }

@@ -1,3 +1,6 @@
+// Why it is long: the engine keeps oneDNN behind this one file (primitive caches, reorders, sgemm); splitting it
+// would spread the C API over several.
+//
 // The only file in Cloak that calls oneDNN (Debian libdnnl-dev 2.6.3, C API v2, op-descriptor based).
 //
 // It owns the CPU engine and stream, a cache of convolution primitives keyed by geometry, the weight

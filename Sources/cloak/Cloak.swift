@@ -19,6 +19,12 @@ struct Cloak: ParsableCommand {
     static func main() {
         OpenMPWaitPolicy.ensurePassive()
         InterruptSignals.unblock()
-        main(nil)
+        StandardError.wording = FlagNames.reworded(_:)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: FlagNames.wordedForTheCommandLine(error))
+        }
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CloakFace
 import CloakKit
 import Foundation
 
@@ -85,13 +84,13 @@ extension Cloak {
         }
 
         func validate() throws {
-            do { try settings().validate() } catch { throw ValidationError(error.localizedDescription) }
+            do { try settings().validate() } catch { throw ValidationError(FlagNames.message(of: error)) }
         }
 
         func run() throws {
             let summary = try FaceJob(paths: paths, settings: settings(), quiet: quiet)
                 .run(store: storeOptions.open(), arguments: processArguments)
-            print(json ? try FaceJobReport.json(summary) : FaceJobReport.markdown(summary), terminator: "")
+            print(json ? try FaceJobReport.json(summary) : FlagNames.reworded(FaceJobReport.markdown(summary)), terminator: "")
             if summary.count(.failed) > 0 { throw ExitCode(1) }
         }
     }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CloakImage
 import CloakKit
 
 extension Cloak {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import CloakKit
-import CloakStore
 import Foundation
 
 /// Options every store-using command shares.

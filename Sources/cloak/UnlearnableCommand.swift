@@ -4,7 +4,6 @@ import Foundation
 
 extension UnlearnableSettings.Mode: ExpressibleByArgument {}
 extension UnlearnableSettings.Model: ExpressibleByArgument {}
-extension UnlearnableSettings.ClassUpdate: ExpressibleByArgument {}
 
 extension Cloak {
     struct Unlearnable: ParsableCommand {
@@ -13,8 +12,10 @@ extension Cloak {
             discussion: """
                 Input: an ImageFolder tree <folder>/<class>/<image>.png|jpg. Output: the same tree under --out \
                 with every image cloaked (PNG, each at its own size, L-inf <= epsilon), noise.npy (float32, \
-                NCHW) and a resumable state: after an interruption, the same command continues from the last \
-                completed round. Defaults per mode follow the reference implementation (Huang et al., ICLR \
+                NCHW), noise.json and unlearnable.json, nothing else: torchvision's ImageFolder loads it with the \
+                input's classes. The resumable state lives beside the store (Store/state/) and is removed when \
+                the run completes (--keep-state keeps it): after an interruption, the same command continues from \
+                the last completed round. Defaults per mode follow the reference implementation (Huang et al., ICLR \
                 2021): class-wise 1 PGD step on a 20% subset, sample-wise 20 PGD steps; both 10 surrogate \
                 batches per round, step 0.8/255, stop error 0.01. No augmentation is used while generating. \
                 An image that cannot be read is reported with its path and reason and left out (the rest are \
@@ -49,28 +50,8 @@ extension Cloak {
         @Option(name: .long, help: ArgumentHelp("Class-wise: fraction of the images used to generate the noise (default 0.2).", valueName: "fraction"))
         var subset: Double?
 
-        @Option(name: .long, help: ArgumentHelp(
-            "Class-wise: average per-image steps as the reference code, or step each class pattern on its images' summed gradient.",
-            valueName: "reference|gradient"))
-        var classUpdate: UnlearnableSettings.ClassUpdate = .reference
-
-        @Option(name: .long, help: ArgumentHelp(
-            "Experimental: the noise is a t x t tile repeated across the image (default: one value per pixel).",
-            valueName: "t"))
-        var noiseTile: Int?
-
-        @Option(name: .long, help: ArgumentHelp(
-            "Re-initialise the surrogate every n rounds; the run then ends at --max-rounds (see README).",
-            valueName: "n"))
-        var restartEvery: Int?
-
-        @Option(name: .long, help: ArgumentHelp(
-            "Class-wise: give this class no pattern, so that clean images, which carry none, are taken for it; its images are written unchanged (see README).",
-            valueName: "class"))
-        var decoyClass: String?
-
         @Flag(name: .long, help: ArgumentHelp(
-            "Then also push every image toward the next class's features (class-targeted adversarial poisoning, Fowl et al. 2021), summed with the noise within epsilon; the noise becomes one per image (see README)."))
+            "Then also push every image toward the next class's features (class-targeted adversarial poisoning, Fowl et al. 2021), summed with the noise within epsilon; the noise becomes one per image."))
         var targetedPoison = false
 
         @Option(name: .long, help: "Surrogate network.")
@@ -91,13 +72,13 @@ extension Cloak {
         @Option(name: .long, help: ArgumentHelp("Use only the first N images of each class.", valueName: "N"))
         var limitPerClass: Int?
 
-        @Flag(name: .long, help: "Start from uniform random noise in [-epsilon, epsilon] instead of zero.")
-        var randomStart = false
-
         @Option(name: .long, help: ArgumentHelp(
-            "Apply the class-wise noise of an earlier output folder (its noise.npy) instead of making new noise; repeated, the noises are summed and clipped to epsilon.",
+            "Apply the class-wise noise of an earlier output folder (its noise.npy) instead of making new noise.",
             valueName: "folder"))
-        var noiseFrom: [String] = []
+        var noiseFrom: String?
+
+        @Flag(name: .long, help: "Keep the resumable state (surrogate checkpoint, optimiser state) after the run completes.")
+        var keepState = false
 
         @Flag(name: .long, help: "No progress on standard error.")
         var quiet = false
@@ -113,15 +94,10 @@ extension Cloak {
             s.stopError = stopError
             if let subset { s.subset = subset }
             s.model = model
-            s.classUpdate = classUpdate
-            s.noiseTile = noiseTile
-            s.restartEvery = restartEvery
-            s.decoyClass = decoyClass
             s.seed = seed
             s.maxRounds = maxRounds
             s.batchSize = batchSize
-            if randomStart { s.randomStart = true }
-            if targetedPoison { s.targetedPoison = true }
+            s.targetedPoison = targetedPoison
             if let size {
                 let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
                 guard parts.count == 1 || parts.count == 2 else { throw ValidationError("--size takes N or WxH, got \(size)") }
@@ -133,34 +109,34 @@ extension Cloak {
         }
 
         func validate() throws {
-            do { _ = try settings() } catch let error as UnlearnableError { throw ValidationError(error.localizedDescription) }
+            do { _ = try settings() } catch let error as SettingError { throw ValidationError(FlagNames.message(of: error)) }
             if subset != nil && mode == .sample { throw ValidationError("--subset applies to class-wise noise only") }
-            if !noiseFrom.isEmpty && mode == .sample {
+            if noiseFrom != nil && mode == .sample {
                 throw ValidationError("--noise-from applies class-wise noise; sample-wise noise belongs to the images it was made for")
             }
-            if !noiseFrom.isEmpty && decoyClass != nil {
-                throw ValidationError("--decoy-class shapes new noise; applied with --noise-from, the earlier noise keeps its own decoy")
-            }
-            if !noiseFrom.isEmpty && targetedPoison {
+            if noiseFrom != nil && targetedPoison {
                 throw ValidationError("--targeted-poison makes new noise for these images; it cannot be applied with --noise-from")
             }
-            if !noiseFrom.isEmpty && size != nil { throw ValidationError("--noise-from works at the noise's own size; drop --size") }
+            if noiseFrom != nil && size != nil { throw ValidationError("--noise-from works at the noise's own size; drop --size") }
             if let n = limitPerClass, n < 1 { throw ValidationError("--limit-per-class must be at least 1") }
         }
 
         func run() throws {
-            if !noiseFrom.isEmpty {
-                let applied = try NoiseApplicationJob(inputFolder: trainFolder, outputFolder: out, noiseFolders: noiseFrom,
+            if let noiseFrom {
+                let applied = try NoiseApplicationJob(inputFolder: trainFolder, outputFolder: out, noiseFolder: noiseFrom,
                                                       limitPerClass: limitPerClass, quiet: quiet)
                     .run(store: storeOptions.open(), arguments: processArguments)
                 print(UnlearnableReport.text(applied))
+                print("Check it: cloak verify \(applied.outputFolder) --test <clean test folder>")
                 if applied.failures > 0 { throw ExitCode(1) }
                 return
             }
-            let summary = try UnlearnableJob(trainFolder: trainFolder, outputFolder: out, settings: settings(),
-                                             limitPerClass: limitPerClass, quiet: quiet)
-                .run(store: storeOptions.open(), arguments: processArguments)
+            var job = UnlearnableJob(trainFolder: trainFolder, outputFolder: out, settings: try settings(),
+                                     limitPerClass: limitPerClass, quiet: quiet)
+            job.keepsState = keepState
+            let summary = try job.run(store: storeOptions.open(), arguments: processArguments)
             print(UnlearnableReport.text(summary))
+            if summary.alreadyDone != true { print("Check it: cloak verify \(summary.outputFolder) --test <clean test folder>") }
             if summary.failures > 0 { throw ExitCode(1) }
         }
     }

@@ -1,3 +1,4 @@
+import CloakSupport
 import CZlib
 import CloakImage
 import Foundation

@@ -1,3 +1,4 @@
+import CloakSupport
 import CloakData
 import CloakImage
 import Foundation

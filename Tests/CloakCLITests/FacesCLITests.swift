@@ -1,4 +1,5 @@
 @testable import CloakImage
+import CloakSupport
 import CloakStore
 import Foundation
 import Testing

@@ -72,7 +72,7 @@ struct ProcessSetUpTests {
             // Given a run under way (its first round's state is saved)
             let deadline = Date().addingTimeInterval(120)
             while Date() < deadline && process.isRunning
-                    && !FileManager.default.fileExists(atPath: dir + "/out/.cloak-unlearnable/state.json") {
+                    && !(FileManager.default.subpaths(atPath: dir + "/state") ?? []).contains(where: { $0.hasSuffix("/state.json") }) {
                 usleep(20_000)
             }
             #expect(process.isRunning)

@@ -1,3 +1,4 @@
+import CloakSupport
 import CloakData
 import CloakImage
 import Foundation
@@ -173,40 +174,12 @@ struct UnlearnableCLITests {
         #expect(unknown.status != 0 && unknown.stderr.contains("Umbrella: no noise pattern for this class"), "\(unknown.stderr)")
         let sample = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--noise-from", "first", "--mode", "sample"], in: dir)
         #expect(sample.status != 0 && sample.stderr.contains("--noise-from applies class-wise noise"))
-        let decoy = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--noise-from", "first", "--decoy-class", "Bag"], in: dir)
-        #expect(decoy.status != 0 && decoy.stderr.contains("the earlier noise keeps its own decoy"), "\(decoy.stderr)")
         let poison = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--noise-from", "first", "--targeted-poison"], in: dir)
         #expect(poison.status != 0 && poison.stderr.contains("it cannot be applied with --noise-from"), "\(poison.stderr)")
-        let sampleDecoy = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--mode", "sample", "--decoy-class", "Bag"], in: dir)
-        #expect(sampleDecoy.status != 0 && sampleDecoy.stderr.contains("--decoy-class applies to class-wise noise only"))
-    }
-
-    @Test func noiseMadeWithSurrogateRestartsIsSummedWithAnother() throws {
-        let dir = try makeWorkFolder()
-        #expect(try CLI.run(["datasets", "import", "fashion-mnist", "--limit-per-class", "2", "--out", "fm", "--quiet"], in: dir).status == 0)
-        let common = ["--batch-size", "10", "--train-steps", "2", "--step-size", "4", "--quiet"]
-        // With restarts the run ends at --max-rounds as planned and writes its noise (a stop error of 0 is out of reach)
-        let restarted = try CLI.run(["unlearnable", "fm/train", "--out", "restarted", "--restart-every", "1", "--max-rounds", "3",
-                                     "--stop-error", "0"] + common, in: dir)
-        #expect(restarted.status == 0 && restarted.stdout.contains("after 3 rounds"), "\(restarted.stderr)")
-        let plain = try CLI.run(["unlearnable", "fm/train", "--out", "plain", "--max-rounds", "2", "--stop-error", "0.9"] + common, in: dir)
-        #expect(plain.status == 0, "\(plain.stderr)")
-        let summed = try CLI.run(["unlearnable", "fm/train", "--out", "both", "--noise-from", "plain", "--noise-from", "restarted",
-                                  "--quiet"], in: dir)
-        #expect(summed.status == 0, "\(summed.stderr)")
-        #expect(summed.stdout.contains("Applied the class-wise noise of \(dir)/plain + \(dir)/restarted (summed, clipped to epsilon)"))
-        func noise(_ folder: String) throws -> [Float] {
-            try NPYFile.decode([UInt8](FileManager.default.contents(atPath: "\(dir)/\(folder)/noise.npy")!), path: folder).values
-        }
-        let a = try noise("plain"), b = try noise("restarted"), sum = try noise("both")
-        let eps: Float = 8 / 255
-        #expect(sum == zip(a, b).map { min(eps, max(-eps, $0 + $1)) })
-        #expect(zip(a, b).contains { abs($0 + $1) > eps }, "the test must exercise the clipping")
-        for (path, _) in try ImageFolder(root: dir + "/fm/train").samples {
-            let relative = String(path.dropFirst((dir + "/fm/train/").count))
-            let original = try ImageCodec.decode(path: path).image
-            #expect(ImageMetrics.linf(original, try ImageCodec.decode(path: dir + "/both/" + relative).image) <= 8)
-        }
+        let removed = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--decoy-class", "Bag"], in: dir)
+        #expect(removed.status != 0 && removed.stderr.contains("Unknown option '--decoy-class'"), "an experiment is not an option")
+        let two = try CLI.run(["unlearnable", "fm/train", "--out", "other", "--noise-from", "first", "--noise-from", "first"], in: dir)
+        #expect(two.status != 0, "one --noise-from folder")
     }
 
     @Test func badSettingsAreRefusedBeforeAnyWork() throws {

@@ -1,3 +1,4 @@
+import CloakSupport
 import CloakImage
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import CloakSupport
 import Foundation
 import Testing
 @testable import CloakData

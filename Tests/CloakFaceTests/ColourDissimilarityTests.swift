@@ -1,6 +1,7 @@
 import CloakFace
 import CloakImage
 import CloakNN
+import CloakTensor
 import XCTest
 
 /// The cloak's differentiable RGB DSSIM: value as `ImageMetrics.ssim`, gradient against finite differences.

@@ -1,6 +1,7 @@
 import CloakFace
 import CloakImage
 import CloakNN
+import CloakTensor
 import XCTest
 
 /// The face cloak on one sample photo with few steps: it moves the descriptor, holds the budget and is

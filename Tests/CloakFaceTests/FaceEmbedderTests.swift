@@ -1,6 +1,7 @@
 import CloakFace
 import CloakImage
 import CloakNN
+import CloakTensor
 import XCTest
 
 /// The face descriptor network against real dlib (`face_goldens.json`, from dlib-bin 20.0.1).

@@ -1,6 +1,7 @@
 @testable import CloakFace
 import CloakImage
 import CloakNN
+import CloakTensor
 import XCTest
 
 /// Jittered chips from one shared pyramid: the un-jittered chip is dlib's, and the backward pass is the

@@ -1,3 +1,4 @@
+import CloakSupport
 import CJPEGShim
 import Foundation
 import XCTest

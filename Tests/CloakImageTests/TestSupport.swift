@@ -1,3 +1,4 @@
+import CloakSupport
 import CZlib
 import Foundation
 import XCTest

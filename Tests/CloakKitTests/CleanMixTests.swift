@@ -1,3 +1,4 @@
+import CloakDatasetProtection
 import CloakData
 import CloakStore
 import CloakTensor

@@ -1,6 +1,8 @@
+import CloakDatasetProtection
 import CloakData
 import CloakNN
 import CloakStore
+import CloakTensor
 import Foundation
 import Testing
 @testable import CloakKit
@@ -29,7 +31,7 @@ struct TargetedPoisonTests {
         let eps: Float = 16 / 255
         let poisoner = TargetedAdversarialPoison(epsilon: eps, seed: 3, classCount: 3)
         #expect((0..<3).map(poisoner.target(of:)) == [1, 2, 0])
-        let model = poisoner.trainCraftingModel(on: data, quiet: true)
+        let model = poisoner.trainCraftingModel(on: data)
         let noise = poisoner.noise(for: data, indices: Array(0..<data.count), model: model)
         #expect(noise.count == data.pixels.count)
         #expect(noise.allSatisfy { abs($0) <= eps * (1 + 1e-6) })
@@ -79,7 +81,9 @@ struct TargetedPoisonTests {
         stopped.stopAfterPoisonChunks = 0     // once the crafting model is trained and saved
         #expect(throws: UnlearnableJob.Stopped.self) { try stopped.run(store: store, arguments: ["cloak"]) }
         #expect(try store.recentRuns().first?.status == .interrupted)
-        #expect(FileManager.default.fileExists(atPath: parent + "/resumed/.cloak-unlearnable/tap-model.ckpt"))
+        let states = try FileManager.default.contentsOfDirectory(atPath: store.stateDirectory)
+        #expect(states.count == 1 && states[0].hasPrefix("unlearnable-"))
+        #expect(FileManager.default.fileExists(atPath: "\(store.stateDirectory)/\(states[0])/tap-model.ckpt"))
         let summary = try poisonJob(root, out: parent + "/resumed").run(store: store, arguments: ["cloak"])
 
         let runs = try store.recentRuns()
@@ -91,8 +95,8 @@ struct TargetedPoisonTests {
         #expect(try NPYFile.decode([UInt8](resumed), path: "noise.npy").shape == [24, 1, 12, 12], "one pattern per image")
         let layout = try #require(FileManager.default.contents(atPath: parent + "/resumed/noise.json"))
         #expect(String(decoding: layout, as: UTF8.self).contains("class0/0.png"), "noise.json lists the images")
-        let state = parent + "/resumed/.cloak-unlearnable"
-        #expect(FileManager.default.fileExists(atPath: state + "/tap-model.ckpt"), "the crafting model is kept (and recorded)")
-        #expect(!FileManager.default.fileExists(atPath: state + "/tap-noise.npy"), "the poison's saved copy is removed")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.stateDirectory).isEmpty, "the state is removed")
+        #expect(try store.models(runID: summary.runID).map(\.role).sorted() == ["crafting", "surrogate"],
+                "both models' hashes are recorded")
     }
 }

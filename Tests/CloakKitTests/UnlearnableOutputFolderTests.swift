@@ -1,3 +1,4 @@
+import CloakDatasetProtection
 import CloakStore
 import CloakTensor
 import Foundation

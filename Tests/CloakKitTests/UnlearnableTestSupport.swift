@@ -1,3 +1,5 @@
+import CloakDatasetProtection
+import CloakSupport
 import CloakData
 import CloakImage
 import CloakNN

@@ -1,3 +1,5 @@
+import CloakDatasetProtection
+import CloakSupport
 import CloakData
 import CloakImage
 import CloakStore
@@ -68,12 +70,12 @@ struct WorkingSizeTests {
         }
         let message = huge?.errorDescription ?? ""
         #expect(message.hasPrefix("photos: 6 images at 2000x2000 in batches of 6 need about 49.8 GB"), "\(message)")
-        #expect(message.hasSuffix("lower --batch-size to 2 or less, or --size"), "\(message)")
+        #expect(message.hasSuffix("lower `batchSize` to 2 or less, or `size`"), "\(message)")
         // Too many images for memory whatever the batch: only fewer or smaller images help
         let many = #expect(throws: WorkingSizeError.self) {
             try WorkingSize.check(images: 2_000_000, size: (224, 224), batch: 64, model: .small, noiseCopies: 2,
                                   path: "big", memory: 24 << 30)
         }
-        #expect(many?.errorDescription?.hasSuffix("lower --size, or use fewer images (--limit-per-class)") == true)
+        #expect(many?.errorDescription?.hasSuffix("lower `size`, or use fewer images (`limitPerClass`)") == true)
     }
 }

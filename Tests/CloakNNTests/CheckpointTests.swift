@@ -1,3 +1,4 @@
+import CloakTensor
 import Foundation
 import Testing
 @testable import CloakNN

@@ -1,4 +1,5 @@
 import CZlib
+import CloakTensor
 import Foundation
 @testable import CloakNN
 

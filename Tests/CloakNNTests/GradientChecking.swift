@@ -1,3 +1,4 @@
+import CloakTensor
 import Testing
 @testable import CloakNN
 

@@ -1,3 +1,4 @@
+import CloakSupport
 import Foundation
 import GRDB
 import Testing
@@ -150,7 +151,7 @@ struct RunRecordingTests {
         try store.recordRunInput(runID: run.id!, file: idx, role: "images")
         try store.recordRunInput(runID: run.id!, file: idx, role: "images")   // idempotent
         try store.recordVerification(VerificationRecord(
-            id: nil, runId: run.id!, trainDataset: "cloaked", trainDatasetSHA256: "aa", testDataset: "test",
+            id: nil, runID: run.id!, trainDataset: "cloaked", trainDatasetSHA256: "aa", testDataset: "test",
             testDatasetSHA256: "bb", isBaseline: false, model: "small", epochs: 2, countermeasure: "none",
             accuracies: "[0.1,0.12]", finalAccuracy: 0.12, bestAccuracy: 0.12, details: "{}", createdAt: Date()))
         #expect(try store.provenance(sha256: idx.sha256).readBy.map(\.role) == ["images"])

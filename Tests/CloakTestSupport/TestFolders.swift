@@ -1,3 +1,4 @@
+import CloakSupport
 import Foundation
 
 /// Temporary folders for tests. They all live under one folder per test process,

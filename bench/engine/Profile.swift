@@ -1,4 +1,6 @@
 import CloakNN
+import CloakSupport
+import CloakTensor
 
 /// Per-layer forward/backward times of a purely sequential model (SmallCNN), for finding where the time goes.
 /// Runs the layers as `Sequential` does (a batch norm followed by a ReLU is one fused kernel, shown on the batch

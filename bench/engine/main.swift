@@ -1,4 +1,6 @@
 import CloakNN
+import CloakSupport
+import CloakTensor
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -164,6 +164,10 @@ class MinMin:
         # or [patterns, C, t, t] repeated across the image (--noise-tile t).
         self.h, self.w = h, w
         self.z = torch.zeros(patterns, c, t, t) if t else torch.zeros(patterns, c, h // f, w // f)
+        if args.random_start:     # an experiment: seeded uniform noise in [-eps, eps] (as Cloak's randomStart), drawn
+            # from its own generator so that the surrogate's initialisation and every later draw are a zero start's
+            g = torch.Generator().manual_seed(args.seed + 3)
+            self.z = (torch.rand(self.z.shape, generator=g) * (2 * self.eps) - self.eps).clamp_(-self.eps, self.eps)
         torch.manual_seed(args.seed)
         # One surrogate (the algorithm), or an ensemble (--surrogates K, an experiment: each trained in turn, the
         # noise descends the sum of their losses, the stop test takes the worst error of those never restarted).
@@ -255,6 +259,9 @@ class MinMin:
         for s in range(0, len(order), B):
             idx = order[s:s + B]
             x, y = self.x[idx], self.y[idx]
+            if self.args.class_update == "gradient":   # class-wise experiment: the patterns descend themselves
+                self.update_patterns(x, y)
+                continue
             zi = self.z[y] if self.args.mode == "class" else self.z[idx]     # indexing copies
             xa = (x + self.upsample(zi)).clamp_(0, 1)
             for _ in range(self.args.pgd_steps):
@@ -276,6 +283,29 @@ class MinMin:
                 present = counts > 0
                 self.z[present] = (sums[present] / counts[present].view(-1, 1, 1, 1).float()).clamp_(-eps, eps)
         self.set_frozen(False)
+
+    def update_patterns(self, x, y):
+        """--class-update gradient (class-wise, an experiment; Cloak's ErrorMinimizingNoise.updatePatterns): each class
+        pattern present in the batch takes the `pgd_steps` sign-gradient steps itself,
+        delta_c <- clamp(delta_c - step * sign(sum over the batch's class-c images i of m_i * grad_x CE_i), -eps, eps),
+        the images seeing the pattern as updated by the previous step. The mask m_i drops image i at a pixel where
+        x_i + delta_c (before the clamp) is at or past 0 or 1 and the descent step would push it further out
+        (at <= 0 it counts only if its gradient is negative, at >= 1 only if positive: the clamp's one-sided
+        derivative), so the pattern does not spend its budget where no image shows it. With --noise-block or
+        --noise-tile the masked sum is also summed over the block or the tile's copies."""
+        eps, alpha, k = self.eps, self.alpha, self.classes
+        present = torch.bincount(y, minlength=k) > 0
+        for _ in range(self.args.pgd_steps):
+            v = x + self.upsample(self.z[y])                                  # x + delta, not yet clamped
+            xg = self.fmt(v.clamp(0, 1)).detach().requires_grad_(True)
+            loss = sum(F.cross_entropy(m(xg), y) for m in self.models)
+            g, = torch.autograd.grad(loss, xg)
+            with torch.no_grad():
+                g = g.contiguous()
+                keep = ((v > 0) | (g < 0)) & ((v < 1) | (g > 0))
+                sums = torch.zeros(k, *g.shape[1:]).index_add_(0, y, g * keep)
+                step = alpha * self.block_sum(sums).sign()
+                self.z[present] = (self.z[present] - step[present]).clamp_(-eps, eps)
 
     @torch.no_grad()
     def surrogate_error(self):
@@ -332,6 +362,14 @@ def main():
     ap.add_argument("--noise-tile", type=int, default=0,
                     help="an experiment: the noise is a t x t tile repeated across the image (the sign step descends "
                          "the tile's gradient summed over its copies); default 0, per pixel as the algorithm")
+    ap.add_argument("--class-update", choices=["reference", "gradient"], default=None,
+                    help="class-wise only: how a batch updates the class patterns: the reference's (default: every "
+                         "image takes its own PGD steps from its class pattern, the pattern becomes the clamped mean "
+                         "of their perturbations) or, as an experiment, gradient (each pattern takes the sign steps "
+                         "itself on the sum of its images' input gradients, an image dropped at a pixel where "
+                         "x + delta is clamped at 0 or 1 and the step would push it further out)")
+    ap.add_argument("--random-start", action="store_true",
+                    help="an experiment: start from seeded uniform noise in [-eps, eps] instead of zero")
     ap.add_argument("--max-rounds", type=int, default=100)
     ap.add_argument("--time-limit", type=float, default=None,
                     help="minutes: stop after the first round that ends past this much generation time (outputs are "
@@ -347,6 +385,10 @@ def main():
         args.subset = 0.2 if args.mode == "class" else 1.0
     elif args.mode == "sample" and args.subset != 1.0:
         sys.exit("--subset applies to class-wise noise only")
+    if args.mode == "sample" and args.class_update is not None:
+        sys.exit("--class-update applies to class-wise noise only")
+    if args.mode == "class" and args.class_update is None:
+        args.class_update = "reference"
 
     torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
@@ -371,7 +413,9 @@ def main():
     search = MinMin(x, y, len(classes), args, gen_idx)
     log(f"{args.mode}-wise noise, eps {args.epsilon:g}/255, step {args.step_size:g}/255, pgd steps {args.pgd_steps}, "
         f"train steps {args.train_steps}, {len(gen_idx)} of {n} images, stop error {args.stop_error}, "
-        f"threads {args.threads}{', channels_last' if args.channels_last else ''}")
+        f"threads {args.threads}{', channels_last' if args.channels_last else ''}"
+        f"{', class update gradient' if args.class_update == 'gradient' else ''}"
+        f"{', random start' if args.random_start else ''}")
 
     # The min-min rounds. SIGTERM / SIGINT: finish the current round, then write what there is.
     interrupted = []
@@ -448,6 +492,7 @@ def main():
                      "seed": args.seed, "surrogate": args.surrogate, "surrogates": args.surrogates,
                      "noiseBlock": args.noise_block,
                      "noiseTile": args.noise_tile,
+                     "classUpdate": args.class_update, "randomStart": args.random_start,
                      "restartEvery": args.restart_every, "restartUntil": args.restart_until,
                      "maxRounds": args.max_rounds, "timeLimitMinutes": args.time_limit, "batchSize": args.batch_size},
         "history": history,

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Why a fresh model still learns from class-wise noise early: two measurements quoted in the top-level README.
+"""Why a fresh model still learns from class-wise noise early: two measurements quoted in docs/measurements/unlearnable.md.
 
 1. Signal sizes. For each class y, the L2 norm of (mean image of y - mean image), the direction plain gradient
    descent first follows, beside the same for the noise actually added (mean of clamp(x + delta) - x over y, less

@@ -3,7 +3,7 @@
 on an ImageFolder tree: the other published availability poison, measured beside error-minimising noise.
 
 Not error-minimising noise and not what `cloak unlearnable` makes: a check of whether the early epochs that EM noise
-cannot hold on Fashion-MNIST (top-level README) are held by a poison of another kind at the same budget.
+cannot hold on Fashion-MNIST (docs/measurements/unlearnable.md) are held by a poison of another kind at the same budget.
 
   1. train the crafting model (ToyModel = Cloak's SmallCNN; SGD lr 0.1, momentum 0.9, wd 5e-4, cosine over
      --epochs, batch 128, no augmentation) on the clean images;

@@ -2,6 +2,7 @@ import CloakData
 import CloakFace
 import CloakImage
 import CloakStore
+import CloakSupport
 import Foundation
 
 /// `cloak faces`: cloaks every face of every photo under the given paths against face recognition.
@@ -19,7 +20,7 @@ import Foundation
 ///
 /// The run is resumable: the same command after an interruption resumes the same run and skips the photos
 /// already written.
-public struct FaceJob {
+public struct FaceJob: RecordedJob {
     public var paths: [String]
     public var settings: FaceJobSettings
     public var quiet: Bool
@@ -112,16 +113,81 @@ public struct FaceJob {
     }
 
     public func run(store: ProvenanceStore, arguments: [String]) throws -> Summary {
+        try runRecorded(store: store, arguments: arguments)
+    }
+
+    static let command = "faces"
+
+    /// The models, the photos found (each with its path relative to the root it was found under, for the mirrored
+    /// output tree), what was skipped or could not be walked, the objective and the settings key.
+    struct Input {
+        var started: Date
+        var models: FaceModels
+        var outputRoot: String?
+        var work: [(path: String, relative: String)]
+        var problems: [WalkProblem]
+        var skipped: [PhotoResult]
+        var objective: CloakObjective
+        var targetFiles: [FileRecord]
+        var targetDescriptor: [Float]?
+        var settingsKey: String
+    }
+
+    func prepare() throws -> Input {
         let started = Date()
         try settings.validate()
         let models = try FaceModels(directory: settings.modelsDirectory, upsample: settings.upsample)
         let outputRoot = settings.outputFolder.map { absolutePath($0) }
         if let outputRoot { try createDirectory(outputRoot) }   // before any work: a file in the way is reported now
+        let (work, problems, skipped) = photos(outputRoot: outputRoot)
+        if work.isEmpty && problems.isEmpty && skipped.isEmpty { throw FaceJobError.nothingToCloak(paths: paths) }
+        let (objective, targetFiles) = try targetObjective(models: models)
+        var targetDescriptor: [Float]?
+        if case .targeted(let t) = objective { targetDescriptor = t }
+        let key = FileDigest.sha256(Array(try JSON.string(SettingsKey(
+            cloak: settings.cloakSettings, target: targetDescriptor, format: settings.format,
+            jpegQuality: settings.jpegQuality, keepMetadata: settings.keepMetadata,
+            models: models.records.map(\.model.sha256), upsample: settings.upsample)).utf8))
+        return Input(started: started, models: models, outputRoot: outputRoot, work: work, problems: problems,
+                     skipped: skipped, objective: objective, targetFiles: targetFiles, targetDescriptor: targetDescriptor,
+                     settingsKey: key)
+    }
 
-        // The photos, each with the root it was found under (for the mirrored output tree).
-        var work: [(path: String, relative: String)] = []
-        var problems: [WalkProblem] = []
-        var skipped: [PhotoResult] = []
+    func identity(of input: Input) throws -> JobIdentity {
+        let absolutePaths = paths.map { absolutePath($0) }
+        let parameters = try JSON.string(Parameters(paths: absolutePaths, settings: settings, cloak: settings.cloakSettings,
+                                                    settingsKey: input.settingsKey))
+        let resumeKey = "faces:" + FileDigest.sha256(Array(try JSON.string(
+            [absolutePaths, [input.settingsKey, input.outputRoot ?? "beside"]]).utf8))
+        return JobIdentity(parameters: parameters, resumeKey: resumeKey, seed: settings.seed)
+    }
+
+    /// Every photo cloaked, or reported as skipped, already cloaked, without a face, or failed; the batch goes on.
+    func work(_ input: Input, run: RecordedRun, store: ProvenanceStore) throws -> Summary {
+        try input.models.record(in: store, runID: run.id)
+        for file in input.targetFiles { try store.recordRunInput(runID: run.id, file: file, role: "target") }
+        var batch = PhotoBatch(job: self, input: input, run: run, store: store)
+        for problem in input.problems { batch.fail(problem.path, problem.reason) }
+        for s in input.skipped where !quiet { StandardError.print("skipped \(s.input): \(s.message ?? "")") }
+        for index in input.work.indices { batch.cloakPhoto(index) }
+        // Half-written outputs of an earlier run killed while writing (hidden `.<name>.cloak-tmp-*` files) go.
+        for folder in Set(batch.claimed.keys.map { ($0 as NSString).deletingLastPathComponent }) {
+            removeAbandonedTemporaryFiles(in: folder, recursive: false)
+        }
+        return Summary(runID: run.id, resumed: run.resumed, mode: settings.mode, targeted: input.targetDescriptor != nil,
+                       photos: (input.skipped + batch.results).sorted { $0.input < $1.input },
+                       seconds: Date().timeIntervalSince(input.started))
+    }
+
+    func finishMessage(for summary: Summary) -> String? {
+        let failed = summary.count(.failed)
+        return failed > 0 ? "\(failed) photo(s) failed" : nil
+    }
+
+    /// The photos under ``paths``: to cloak (with their relative paths), skipped (Cloak's own outputs), and the
+    /// paths that could not be walked.
+    private func photos(outputRoot: String?) -> ([(path: String, relative: String)], [WalkProblem], [PhotoResult]) {
+        var work: [(path: String, relative: String)] = [], problems: [WalkProblem] = [], skipped: [PhotoResult] = []
         for root in paths {
             let walked = FileWalker().walk([root])
             problems += walked.problems
@@ -139,105 +205,11 @@ public struct FaceJob {
                 }
             }
         }
-        if work.isEmpty && problems.isEmpty && skipped.isEmpty { throw FaceJobError.nothingToCloak(paths: paths) }
-
-        let (objective, targetFiles) = try targetObjective(models: models)
-        var targetDescriptor: [Float]?
-        if case .targeted(let t) = objective { targetDescriptor = t }
-        let key = FileDigest.sha256(Array(JSON.string(SettingsKey(
-            cloak: settings.cloakSettings, target: targetDescriptor, format: settings.format,
-            jpegQuality: settings.jpegQuality, keepMetadata: settings.keepMetadata,
-            models: models.records.map(\.model.sha256), upsample: settings.upsample)).utf8))
-        let absolutePaths = paths.map { absolutePath($0) }
-        let parameters = JSON.string(Parameters(paths: absolutePaths, settings: settings, cloak: settings.cloakSettings,
-                                                settingsKey: key))
-        let resumeKey = "faces:" + FileDigest.sha256(Array(JSON.string([absolutePaths, [key, outputRoot ?? "beside"]]).utf8))
-        let run = try RecordedRun(store: store, start: RunStart(
-            command: "faces", arguments: arguments, toolVersion: CloakVersion.current,
-            seed: Int64(bitPattern: settings.seed), parameters: parameters, resumeKey: resumeKey))
-        return try run.run { run in
-            try models.record(in: store, runID: run.id)
-            for file in targetFiles { try store.recordRunInput(runID: run.id, file: file, role: "target") }
-            var results: [PhotoResult] = []
-            func fail(_ path: String, _ reason: String, seconds: Double = 0, size: (Int, Int)? = nil) {
-                let message = reason.hasPrefix(path) ? reason : "\(path): \(reason)"
-                run.recordFailure(path: absolutePath(path), reason: message)
-                results.append(PhotoResult(input: absolutePath(path), outcome: .failed, message: message,
-                                           width: size?.0, height: size?.1, faces: [], seconds: seconds))
-                StandardError.print("error: \(message)")   // also under --quiet: only progress is silenced
-            }
-            for problem in problems { fail(problem.path, problem.reason) }
-            for s in skipped where !quiet { StandardError.print("skipped \(s.input): \(s.message ?? "")") }
-
-            let cloaker = FaceCloaker(embedder: models.embedder, finder: models.finder, settings: settings.cloakSettings)
-            var claimed: [String: String] = [:]   // output path -> input path, within this run
-            var busySeconds = 0.0, busyPhotos = 0
-            for (index, item) in work.enumerated() {
-                let photoStart = Date()
-                let label = "[\(index + 1)/\(work.count)] \(item.path)"
-                do {
-                    let photo = try PhotoCloak(path: item.path, relative: item.relative, settings: settings,
-                                               outputRoot: settings.outputFolder, settingsKey: key)
-                    if let other = claimed[photo.outputPath] {
-                        throw FaceJobError.badOption("its output \(photo.outputPath) is also the output of \(other); rename one of them")
-                    }
-                    claimed[photo.outputPath] = item.path
-                    if !settings.force, let earlier = try photo.earlierOutput(in: store) {
-                        results.append(PhotoResult(input: photo.input.path, output: earlier.path, outcome: .alreadyCloaked,
-                                                   message: "already cloaked with these settings (run \(earlier.runId)); --force redoes it",
-                                                   width: photo.image.width, height: photo.image.height, faces: [], seconds: 0))
-                        if !quiet { StandardError.print("\(label): already cloaked with these settings -> \(earlier.path)") }
-                        continue
-                    }
-                    // A resumed run may have written this file just before it was killed, before recording it.
-                    if !run.resumed, try photo.outputWouldReplaceAForeignFile(in: store) {
-                        throw FaceJobError.badOption("\(photo.outputPath) is already there and no recorded run wrote it; "
-                                                     + "it was left alone (choose another --out, or move that file)")
-                    }
-                    let faces = models.finder.faces(in: photo.image)
-                    if faces.isEmpty {
-                        try store.recordRunInput(runID: run.id, file: photo.input, role: "no face")
-                        results.append(PhotoResult(input: photo.input.path, outcome: .noFace,
-                                                   message: "no face found (faces smaller than about "
-                                                       + "\(models.finder.smallestFace(longerSide: max(photo.image.width, photo.image.height))) "
-                                                       + "pixels are not detected); nothing written",
-                                                   width: photo.image.width, height: photo.image.height, faces: [],
-                                                   seconds: Date().timeIntervalSince(photoStart)))
-                        if !quiet { StandardError.print("\(label): no face found; nothing written") }
-                        continue
-                    }
-                    let stepProgress = StepProgress(label: label, quiet: quiet)
-                    let result = try photo.cloak(faces: faces, cloaker: cloaker, objective: objective,
-                                                 checkRecompression: settings.checkRecompression,
-                                                 progress: stepProgress.update)
-                    stepProgress.clear()
-                    try store.recordFaceOutput(runID: run.id, result.entry, faces: result.faceRecords)
-                    results.append(result.photo)
-                    busySeconds += result.photo.seconds
-                    busyPhotos += 1
-                    if !quiet {
-                        let remaining = Double(work.count - index - 1) * busySeconds / Double(busyPhotos)
-                        StandardError.print("\(label): \(FaceJobReport.photoLine(result.photo)), "
-                                            + "ETA \(ProgressReporter.duration(remaining))")
-                    }
-                } catch {
-                    fail(item.path, error.localizedDescription, seconds: Date().timeIntervalSince(photoStart))
-                }
-            }
-            // Half-written outputs of an earlier run killed while writing (hidden `.<name>.cloak-tmp-*` files) go.
-            for folder in Set(claimed.keys.map { ($0 as NSString).deletingLastPathComponent }) {
-                removeAbandonedTemporaryFiles(in: folder, recursive: false)
-            }
-            let all = (skipped + results).sorted { $0.input < $1.input }
-            let failed = all.filter { $0.outcome == .failed }.count
-            try run.finish(.done, message: failed > 0 ? "\(failed) photo(s) failed" : nil)
-            return Summary(runID: run.id, resumed: run.resumed, mode: settings.mode, targeted: targetDescriptor != nil,
-                           photos: all, seconds: Date().timeIntervalSince(started))
-        }
+        return (work, problems, skipped)
     }
 
     /// Untargeted, or the mean descriptor of the best face of each photo in the target folder.
-    private func targetObjective(models: FaceModels) throws -> (CloakObjective, [FileRecord]) {
+    func targetObjective(models: FaceModels) throws -> (CloakObjective, [FileRecord]) {
         guard let folder = settings.targetFolder else { return (.untargeted, []) }
         var sum = [Float](repeating: 0, count: models.embedder.descriptorLength)
         var count = 0

@@ -1,3 +1,4 @@
+import CloakSupport
 import Foundation
 
 /// Text summaries of a ``FaceJob``.

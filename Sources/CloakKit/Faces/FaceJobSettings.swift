@@ -48,10 +48,10 @@ public struct FaceJobSettings: Codable, Sendable, Equatable {
     /// Throws ``FaceJobError/badOption(_:)`` for settings no photo could be cloaked with.
     public func validate() throws {
         guard FaceModels.upsampleRange.contains(upsample) else {
-            throw FaceJobError.badOption("--upsample must be \(FaceModels.upsampleRange), got \(upsample)")
+            throw FaceJobError.badOption("`upsample` must be \(FaceModels.upsampleRange), got \(upsample)")
         }
         guard (1...100).contains(jpegQuality) else {
-            throw FaceJobError.badOption("--jpeg-quality must be 1...100, got \(jpegQuality)")
+            throw FaceJobError.badOption("`jpegQuality` must be 1...100, got \(jpegQuality)")
         }
     }
 }

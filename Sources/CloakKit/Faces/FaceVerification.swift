@@ -2,6 +2,7 @@ import CloakData
 import CloakFace
 import CloakImage
 import CloakStore
+import CloakSupport
 import Foundation
 
 /// `cloak verify faces <originals> <cloaked>`: does the cloak keep a face recogniser from tying the photos
@@ -22,7 +23,7 @@ import Foundation
 /// when no clean probe matches the cloaked gallery while at least one matches the clean gallery (else the
 /// tracker could not recognise the person at all, and the test says nothing: inconclusive), and, with
 /// `--others`, when the nearest-person tracker names someone else for every probe (else: weakened).
-public struct FaceVerification {
+public struct FaceVerification: RecordedJob {
     public var originals: String
     public var cloaked: String
     public var others: String?
@@ -118,105 +119,54 @@ public struct FaceVerification {
     static func protectionHolds(_ probes: [Probe]) -> Bool { verdict(probes) == .holds }
 
     public func run(store: ProvenanceStore, arguments: [String]) throws -> (result: Result, reportFolder: String) {
+        let output = try runRecorded(store: store, arguments: arguments)
+        return (output.result, output.reportFolder)
+    }
+
+    static let command = "verify faces"
+
+    /// The models and the photo pairs found.
+    struct Input {
+        var started: Date
+        var models: FaceModels
+        var pairs: [(original: String, cloaked: String?)]
+    }
+
+    /// What the run returns: the result and where its report went.
+    struct Output {
+        var result: Result
+        var reportFolder: String
+    }
+
+    func prepare() throws -> Input {
         let started = Date()
         let models = try FaceModels(directory: modelsDirectory, upsample: upsample)
-        let parameters = JSON.string(["originals": absolutePath(originals), "cloaked": absolutePath(cloaked),
-                                      "others": others.map { absolutePath($0) } ?? "", "threshold": String(threshold),
-                                      "upsample": String(upsample)])
-        let run = try RecordedRun(store: store, start: RunStart(
-            command: "verify faces", arguments: arguments, toolVersion: CloakVersion.current, parameters: parameters))
-        return try run.run { run in
-            try models.record(in: store, runID: run.id)
-            let found = pairFiles()
-            guard found.contains(where: { $0.cloaked != nil }) else { throw FaceJobError.noPairs(originals: originals, cloaked: cloaked) }
-            let progress = ProgressReporter("verify faces", total: found.count, unit: "photo pairs", quiet: quiet)
-            var pairs: [Pair] = []
-            var subjects: [(photo: String, clean: [Float], cloaked: [Float]?)] = []
-            var thumbnails: [FaceVerificationReport.Thumbnail] = []
-            for (original, copy) in found {
-                defer { progress.advance() }
-                var pair = Pair(original: absolutePath(original), cloaked: copy.map { absolutePath($0) }, faces: [])
-                do {
-                    let a = try load(original, role: "original", run: run)
-                    let facesA = models.finder.faces(in: a)
-                    guard let copy else {
-                        pair.problem = "no cloaked copy found"
-                        pairs.append(pair)
-                        continue
-                    }
-                    let b = try load(copy, role: "cloaked", run: run)
-                    guard a.width == b.width && a.height == b.height else {
-                        pair.problem = "the cloaked copy is \(b.width)x\(b.height), the original \(a.width)x\(a.height)"
-                        pairs.append(pair)
-                        continue
-                    }
-                    guard !facesA.isEmpty else {
-                        pair.problem = "no face found on the original"
-                        pairs.append(pair)
-                        continue
-                    }
-                    let facesB = models.finder.faces(in: b)
-                    for face in facesA {
-                        let match = facesB.max { $0.detection.box.iou(face.detection.box) < $1.detection.box.iou(face.detection.box) }
-                        var shift: Double?
-                        if let match, match.detection.box.iou(face.detection.box) >= 0.5 {
-                            shift = Self.distance(models.descriptor(of: face, in: a), models.descriptor(of: match, in: b))
-                        }
-                        pair.faces.append(PairFace(box: face.detection.box, shift: shift))
-                    }
-                    let subject = facesA.max { $0.detection.box.area < $1.detection.box.area }!
-                    let cloakedSubject = facesB.filter { $0.detection.box.iou(subject.detection.box) >= 0.5 }
-                        .max { $0.detection.box.iou(subject.detection.box) < $1.detection.box.iou(subject.detection.box) }
-                    subjects.append((absolutePath(original), models.descriptor(of: subject, in: a),
-                                     cloakedSubject.map { models.descriptor(of: $0, in: b) }))
-                    thumbnails.append(FaceVerificationReport.Thumbnail(original: a, cloaked: b, box: subject.detection.box))
-                    pairs.append(pair)
-                } catch {
-                    pair.problem = error.localizedDescription
-                    run.recordFailure(path: absolutePath(copy ?? original), reason: error.localizedDescription)
-                    if !quiet { StandardError.print("error: \(error.localizedDescription)") }
-                    pairs.append(pair)
-                }
-            }
-            progress.finish()
+        let found = pairFiles()
+        guard found.contains(where: { $0.cloaked != nil }) else { throw FaceJobError.noPairs(originals: originals, cloaked: cloaked) }
+        return Input(started: started, models: models, pairs: found)
+    }
 
-            let otherIdentities = try loadOthers(models: models, run: run)
-            var probes: [Probe] = []
-            for (i, subject) in subjects.enumerated() {
-                let cloakedGallery = subjects.indices.filter { $0 != i }.compactMap { subjects[$0].cloaked }
-                let cleanGallery = subjects.indices.filter { $0 != i }.map { subjects[$0].clean }
-                let dc = cloakedGallery.map { Self.distance(subject.clean, $0) }
-                let dn = cleanGallery.map { Self.distance(subject.clean, $0) }
-                var probe = Probe(photo: subject.photo, nearestCloaked: dc.min(), matchesCloaked: dc.filter { $0 < threshold }.count,
-                                  nearestClean: dn.min(), matchesClean: dn.filter { $0 < threshold }.count,
-                                  gallerySize: cloakedGallery.count)
-                if !otherIdentities.isEmpty {
-                    var other: (String, Double)?
-                    for (name, descriptors) in otherIdentities.sorted(by: { $0.key < $1.key }) {
-                        if let d = descriptors.map({ Self.distance(subject.clean, $0) }).min(), d < other?.1 ?? .infinity {
-                            other = (name, d)
-                        }
-                    }
-                    probe.nearestOther = other?.0
-                    probe.nearestOtherDistance = other?.1
-                    var nearest = other
-                    if let own = dc.min(), own <= other?.1 ?? .infinity { nearest = (Self.selfIdentity, own) }
-                    probe.nearestIdentity = nearest?.0
-                    probe.nearestIdentityDistance = nearest?.1
-                }
-                probes.append(probe)
-            }
-            let result = Result(runID: run.id, originals: absolutePath(originals), cloaked: absolutePath(cloaked),
-                                threshold: threshold, pairs: pairs, probes: probes,
-                                others: otherIdentities.mapValues(\.count),
-                                holds: Self.protectionHolds(probes),
-                                seconds: Date().timeIntervalSince(started))
-            try record(result, store: store, runID: run.id)
-            let folder = reportFolder ?? "reports/verify-faces-\(run.id)"
-            try FaceVerificationReport.write(result, thumbnails: thumbnails, to: folder)
-            try run.finish()
-            return (result, folder)
-        }
+    func identity(of input: Input) throws -> JobIdentity {
+        JobIdentity(parameters: try JSON.string([
+            "originals": absolutePath(originals), "cloaked": absolutePath(cloaked), "others": others.map { absolutePath($0) } ?? "",
+            "threshold": String(threshold), "upsample": String(upsample)]))
+    }
+
+    /// Every pair measured, the tracker test run with the cloaked and the clean gallery, recorded and reported.
+    func work(_ input: Input, run: RecordedRun, store: ProvenanceStore) throws -> Output {
+        try input.models.record(in: store, runID: run.id)
+        let measured = try measurePairs(input.pairs, models: input.models, run: run)
+        let otherIdentities = try loadOthers(models: input.models, run: run)
+        let probes = TrackerTest(threshold: threshold, selfIdentity: Self.selfIdentity)
+            .probes(measured.subjects, others: otherIdentities)
+        let result = Result(runID: run.id, originals: absolutePath(originals), cloaked: absolutePath(cloaked),
+                            threshold: threshold, pairs: measured.pairs, probes: probes,
+                            others: otherIdentities.mapValues(\.count), holds: Self.protectionHolds(probes),
+                            seconds: Date().timeIntervalSince(input.started))
+        try record(result, store: store, runID: run.id)
+        let folder = reportFolder ?? "reports/verify-faces-\(run.id)"
+        try FaceVerificationReport.write(result, thumbnails: measured.thumbnails, to: folder)
+        return Output(result: result, reportFolder: folder)
     }
 
     /// Originals (not `*.cloaked.*`) with their cloaked copies, in walk order.
@@ -241,7 +191,7 @@ public struct FaceVerification {
         }
     }
 
-    private func load(_ path: String, role: String, run: RecordedRun) throws -> RGBImage {
+    func load(_ path: String, role: String, run: RecordedRun) throws -> RGBImage {
         let bytes = try ImageCodec.readBytes(path: path)
         let decoded = try ImageCodec.decode(bytes: bytes, path: path)
         try run.store.recordRunInput(runID: run.id, file: FileRecords.record(
@@ -284,12 +234,12 @@ public struct FaceVerification {
                 facts["otherIdentities"] = "\(r.others.count)"
                 facts["identifiedAmongOthers"] = "\(r.probes.filter(\.identifiedAmongOthers).count)"
             }
-            let details = JSON.string(facts)
+            let details = try JSON.string(facts)
             try store.recordVerification(VerificationRecord(
-                runId: runID, trainDataset: baseline ? r.originals : r.cloaked,
+                runID: runID, trainDataset: baseline ? r.originals : r.cloaked,
                 trainDatasetSHA256: baseline ? originalsDigest : cloakedDigest, testDataset: r.originals,
                 testDatasetSHA256: originalsDigest, isBaseline: baseline, model: model, epochs: 0,
-                countermeasure: "none", accuracies: JSON.string([matched]), finalAccuracy: matched,
+                countermeasure: "none", accuracies: try JSON.string([matched]), finalAccuracy: matched,
                 bestAccuracy: matched, details: details))
         }
     }

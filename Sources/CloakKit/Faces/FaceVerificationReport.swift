@@ -1,5 +1,6 @@
 import CloakFace
 import CloakImage
+import CloakSupport
 import Foundation
 
 /// Markdown, JSON and HTML reports of a ``FaceVerification``.

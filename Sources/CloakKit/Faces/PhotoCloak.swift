@@ -1,6 +1,7 @@
 import CloakFace
 import CloakImage
 import CloakStore
+import CloakSupport
 import Foundation
 
 /// One photo of a ``FaceJob``: decoded, its output path decided, cloaked, encoded, measured and written.
@@ -35,7 +36,7 @@ struct PhotoCloak {
         }
         outputPath = Self.outputPath(for: path, relative: relative, format: format, outputRoot: outputRoot)
         guard absolutePath(outputPath) != absolutePath(path) else {
-            throw FaceJobError.badOption("the output would replace the original (\(outputPath)); choose another --out")
+            throw FaceJobError.badOption("the output would replace the original (\(outputPath)); choose another `outputFolder`")
         }
     }
 
@@ -106,45 +107,53 @@ struct PhotoCloak {
         let output = FileRecords.record(bytes: bytes, path: outputPath, width: written.width, height: written.height,
                                         format: format.rawValue)
 
-        var faceResults: [FaceJob.FaceResult] = []
-        var records: [FaceRecord] = []
+        var faceResults: [FaceJob.FaceResult] = [], records: [FaceRecord] = []
         for (i, face) in cloaked.faces.enumerated() {
-            let region = face.region
-            var dssim = 0.0, psnr = Double.infinity, linf = 0
-            var difference: Data?
-            if !region.isEmpty {
-                // The cloak itself (before encoding): what the budget and the cap bound. A JPEG output adds its
-                // own compression error on top; the output row's PSNR/SSIM/L-inf measure the written file.
-                let before = FaceChipExtractor.crop(image, region), after = FaceChipExtractor.crop(final, region)
-                if region.width >= ColourDissimilarity.windowSize && region.height >= ColourDissimilarity.windowSize {
-                    dssim = ColourDissimilarity(reference: FloatRGBImage(before)).dissimilarity(FloatRGBImage(after))
-                }
-                psnr = ImageMetrics.psnr(before, after)
-                linf = ImageMetrics.linf(before, after)
-                difference = try? Data(ImageCodec.encode(Self.thumbnail(VerificationReport.amplifiedDifference(before, after), side: 256), as: .png))
-            }
-            let result = FaceJob.FaceResult(
-                box: face.box, shift: Double(shifts[i].shift), shiftAfterJPEG85: after85.map { Double($0[i].shift) },
-                shiftAfterJPEG75: after75.map { Double($0[i].shift) }, redetected: shifts[i].redetected,
-                targetDistance: shifts[i].targetDistance.map(Double.init), dssim: dssim,
-                psnr: psnr.isFinite ? psnr : nil, linf: linf, seconds: face.seconds)
-            faceResults.append(result)
-            records.append(FaceRecord(faceIndex: i, box: (face.box.left, face.box.top, face.box.right, face.box.bottom),
-                                      embeddingShift: result.shift, shiftAfterJPEG85: result.shiftAfterJPEG85,
-                                      shiftAfterJPEG75: result.shiftAfterJPEG75, redetected: result.redetected,
-                                      targetDistance: result.targetDistance, dssim: dssim, psnr: result.psnr,
-                                      linf: linf, seconds: face.seconds, differencePNG: difference))
+            let measured = try measure(face, index: i, final: final, shift: shifts[i], after85: after85?[i], after75: after75?[i])
+            faceResults.append(measured.result)
+            records.append(measured.record)
         }
         let psnr = ImageMetrics.psnr(image, written)
         let ssim = written == cloaked.image ? cloaked.ssim : ImageMetrics.ssim(image, written)
         let details = FaceJob.Details(settingsKey: settingsKey, mode: settings.mode, faces: faces.count,
                                       format: format.rawValue, targeted: objective != .untargeted)
         let entry = OutputEntry(input: input, output: output, linf: Double(ImageMetrics.linf(image, written)),
-                                l2: ImageMetrics.l2(image, written), psnr: psnr, ssim: ssim, details: JSON.string(details))
+                                l2: ImageMetrics.l2(image, written), psnr: psnr, ssim: ssim, details: try JSON.string(details))
         let photo = FaceJob.PhotoResult(input: input.path, output: output.path, outcome: .cloaked, width: image.width,
                                         height: image.height, faces: faceResults, psnr: psnr.isFinite ? psnr : nil,
                                         ssim: ssim, seconds: Date().timeIntervalSince(start))
         return Result(photo: photo, entry: entry, faceRecords: records)
+    }
+
+    /// One cloaked face measured: the cloak itself (before encoding: what the budget and the cap bound; a JPEG output
+    /// adds its own compression error, which the output row's PSNR/SSIM/L-inf measure) over the face's region, the
+    /// shifts as the written file and its recompressions show them, and the amplified difference for `cloak show`.
+    private func measure(_ face: CloakedFace, index: Int, final: RGBImage, shift: FaceShift, after85: FaceShift?,
+                         after75: FaceShift?) throws -> (result: FaceJob.FaceResult, record: FaceRecord) {
+        let region = face.region
+        var dssim = 0.0, psnr = Double.infinity, linf = 0
+        var difference: Data?
+        if !region.isEmpty {
+            let before = FaceChipExtractor.crop(image, region), after = FaceChipExtractor.crop(final, region)
+            if region.width >= ColourDissimilarity.windowSize && region.height >= ColourDissimilarity.windowSize {
+                dssim = ColourDissimilarity(reference: FloatRGBImage(before)).dissimilarity(FloatRGBImage(after))
+            }
+            psnr = ImageMetrics.psnr(before, after)
+            linf = ImageMetrics.linf(before, after)
+            difference = Data(try ImageCodec.encode(Self.thumbnail(VerificationReport.amplifiedDifference(before, after), side: 256),
+                                                    as: .png))
+        }
+        let result = FaceJob.FaceResult(
+            box: face.box, shift: Double(shift.shift), shiftAfterJPEG85: after85.map { Double($0.shift) },
+            shiftAfterJPEG75: after75.map { Double($0.shift) }, redetected: shift.redetected,
+            targetDistance: shift.targetDistance.map(Double.init), dssim: dssim,
+            psnr: psnr.isFinite ? psnr : nil, linf: linf, seconds: face.seconds)
+        let record = FaceRecord(faceIndex: index, box: (face.box.left, face.box.top, face.box.right, face.box.bottom),
+                                embeddingShift: result.shift, shiftAfterJPEG85: result.shiftAfterJPEG85,
+                                shiftAfterJPEG75: result.shiftAfterJPEG75, redetected: result.redetected,
+                                targetDistance: result.targetDistance, dssim: dssim, psnr: result.psnr,
+                                linf: linf, seconds: face.seconds, differencePNG: difference)
+        return (result, record)
     }
 
     private func recompressedShifts(_ written: RGBImage, quality: Int, faces: [DetectedFace], cloaker: FaceCloaker,

@@ -1,7 +1,10 @@
 import CloakData
+import CloakDatasetProtection
 import CloakImage
 import CloakNN
 import CloakStore
+import CloakSupport
+import CloakTensor
 import Foundation
 
 /// `cloak unlearnable <folder> --out <folder> --noise-from <earlier output>`: the class-wise noise made by an
@@ -13,23 +16,18 @@ import Foundation
 /// `noise.npy` and `noise.json` of the earlier output (classes matched by name), resized to each image's
 /// own size, added and the sum clamped, exactly as when it was made; the output folder gets copies of both
 /// files. A re-run rewrites nothing that is already right.
-///
-/// Several earlier outputs (made for the same classes with the same epsilon): their noises are summed and the
-/// sum clipped to [−ε, ε] per value, so noises made to hold different stages of a model's training (one surrogate
-/// trained throughout, one restarted every few rounds) are carried at once; `noise.npy` then holds the sum.
-public struct NoiseApplicationJob: Sendable {
+public struct NoiseApplicationJob: Sendable, RecordedJob {
     public var inputFolder: String
     public var outputFolder: String
-    /// Earlier `cloak unlearnable` outputs holding `noise.npy` and `noise.json`: one, or several to sum.
-    public var noiseFolders: [String]
+    /// An earlier `cloak unlearnable` output holding `noise.npy` and `noise.json`.
+    public var noiseFolder: String
     public var limitPerClass: Int?
     public var quiet: Bool
 
-    public init(inputFolder: String, outputFolder: String, noiseFolders: [String], limitPerClass: Int? = nil, quiet: Bool = false) {
-        precondition(!noiseFolders.isEmpty, "NoiseApplicationJob needs at least one noise folder")
+    public init(inputFolder: String, outputFolder: String, noiseFolder: String, limitPerClass: Int? = nil, quiet: Bool = false) {
         self.inputFolder = inputFolder
         self.outputFolder = outputFolder
-        self.noiseFolders = noiseFolders
+        self.noiseFolder = noiseFolder
         self.limitPerClass = limitPerClass
         self.quiet = quiet
     }
@@ -38,8 +36,6 @@ public struct NoiseApplicationJob: Sendable {
     public struct Summary: Codable, Sendable {
         public var runID: Int64
         public var noiseFolder: String
-        /// The other noises summed with the first (`nil`: one noise).
-        public var addedNoiseFolders: [String]?
         public var epsilon: Double
         public var width: Int
         public var height: Int
@@ -55,87 +51,79 @@ public struct NoiseApplicationJob: Sendable {
     }
 
     public func run(store: ProvenanceStore, arguments: [String]) throws -> Summary {
+        try runRecorded(store: store, arguments: arguments)
+    }
+
+    static let command = "unlearnable"
+
+    /// The earlier noise, and the images loaded at its size with its class numbering.
+    struct Input {
+        var began: Double
+        var root: String
+        var output: String
+        var source: String
+        var layout: OutputWriter.NoiseLayout
+        /// HWC, pattern after pattern.
+        var patterns: [Float]
+        var npy: [UInt8]
+        var noiseFile: FileRecord
+        var loaded: LoadedImageFolder
+    }
+
+    func prepare() throws -> Input {
         let began = monotonicSeconds()
         let root = FileRecords.absolute(inputFolder), output = FileRecords.absolute(outputFolder)
-        let sources = noiseFolders.map { FileRecords.absolute($0) }, source = sources[0]
-        guard !sources.contains(output) else { throw UnlearnableError.invalidSettings("--out must not be a --noise-from folder") }
-        let (layout, patterns, npy, sourceBytes) = try Self.readNoise(in: sources)
-        let noiseFiles = zip(sources, sourceBytes).map { folder, bytes in
-            FileRecords.record(bytes: bytes, path: "\(folder)/noise.npy", width: nil, height: nil, format: "npy")
-        }
+        let source = FileRecords.absolute(noiseFolder)
+        guard source != output else { throw UnlearnableError.invalidSettings("`outputFolder` must not be the `noiseFolder`") }
+        let (layout, patterns, npy) = try Self.readNoise(in: source)
+        let noiseFile = FileRecords.record(bytes: npy, path: "\(source)/noise.npy", width: nil, height: nil, format: "npy")
         let folder = try ImageFolder(root: root)
         try OutputWriter.prepare(output: output, for: root)
-        var patternOfClass: [Int] = []
-        for name in folder.classes {
+        let patternOfClass = try folder.classes.map { name in
             guard let p = layout.classes.firstIndex(of: name) else {
                 throw UnlearnableError.invalidSettings("\(root)/\(name): no noise pattern for this class in \(source)/noise.json "
                                                        + "(it has \(layout.classes.joined(separator: ", ")))")
             }
-            patternOfClass.append(p)
+            return p
         }
-        let (c, h, w) = (layout.shape[1], layout.shape[2], layout.shape[3])
         let indices = folder.indices(limitPerClass: limitPerClass)
         let loadProgress = ProgressReporter("load", total: indices.count, unit: "images", quiet: quiet)
-        var loaded = folder.load(size: (w, h), channels: c, indices: indices) { _ in loadProgress.advance() }
+        var loaded = folder.load(size: (layout.shape[3], layout.shape[2]), channels: layout.shape[1], indices: indices) { _ in
+            loadProgress.advance()
+        }
         loadProgress.finish()
         loaded.labels = loaded.labels.map { patternOfClass[$0] }   // the noise's class numbering from here on
         loaded.classes = layout.classes
-
-        let added = sources.count > 1 ? Array(zip(sources, noiseFiles).dropFirst()) : nil
-        let parameters = JSON.string(Parameters(inputFolder: root, outputFolder: output, noiseFolder: source,
-                                                noiseSHA256: noiseFiles[0].sha256, limitPerClass: limitPerClass,
-                                                addedNoise: added?.map { "\($0.0) \($0.1.sha256)" }))
-        let run = try RecordedRun(store: store, start: RunStart(
-            command: "unlearnable", arguments: arguments, toolVersion: CloakVersion.current, seed: nil,
-            parameters: parameters, resumeKey: "unlearnable-apply " + FileDigest.sha256(Array(parameters.utf8))))
-        return try run.run { run in
-            run.recordUnreadable(loaded.failures)
-            var settings = UnlearnableSettings(mode: .class)
-            settings.epsilon = layout.epsilon
-            let writer = OutputWriter(run: run, store: store, root: root, output: output, loaded: loaded, noise: patterns,
-                                      settings: settings, quiet: quiet)
-            let written = try writer.writeAll()
-            try writeFileAtomically(npy, to: "\(output)/noise.npy", createParentDirectories: true)
-            try writeFileAtomically(sources.count == 1 ? try ImageCodec.readBytes(path: "\(source)/noise.json")
-                                        : Array((try JSON.pretty(layout) + "\n").utf8), to: "\(output)/noise.json")
-            for file in noiseFiles { try store.recordRunInput(runID: run.id, file: file, role: "noise") }
-            let summary = Summary(
-                runID: run.id, noiseFolder: source, addedNoiseFolders: added?.map(\.0), epsilon: layout.epsilon, width: w, height: h, channels: c,
-                images: loaded.count, written: written.written, failures: loaded.failures.count + written.failures,
-                maxLinf: written.maxLinf, meanPSNR: written.meanPSNR, meanSSIM: written.meanSSIM, outputFolder: output,
-                seconds: monotonicSeconds() - began)
-            try writeFileAtomically(Array((try JSON.pretty(summary) + "\n").utf8), to: "\(output)/unlearnable.json")
-            try run.finish(.done)
-            return summary
-        }
+        return Input(began: began, root: root, output: output, source: source, layout: layout, patterns: patterns, npy: npy,
+                     noiseFile: noiseFile, loaded: loaded)
     }
 
-    /// The layout, the patterns (HWC, pattern after pattern, as ``OutputWriter`` takes them) and the bytes of the
-    /// `noise.npy` to write of the noise in `folders`: one folder's as it is; several folders' summed, the sum
-    /// clipped to [−ε, ε], after checking that they were made for the same classes, size and epsilon. Also the
-    /// bytes of each folder's `noise.npy`, for the records.
-    static func readNoise(in folders: [String]) throws
-        -> (layout: OutputWriter.NoiseLayout, patterns: [Float], npy: [UInt8], sourceBytes: [[UInt8]]) {
-        var (layout, patterns, npy) = try readNoise(in: folders[0])
-        var sourceBytes = [npy]
-        guard folders.count > 1 else { return (layout, patterns, npy, sourceBytes) }
-        let limit = Float(layout.epsilon / 255)
-        for folder in folders.dropFirst() {
-            let (other, values, bytes) = try readNoise(in: folder)
-            sourceBytes.append(bytes)
-            guard other.classes == layout.classes, other.shape == layout.shape, other.epsilon == layout.epsilon else {
-                throw UnlearnableError.invalidSettings(
-                    "\(folder)/noise.json: made for classes \(other.classes.joined(separator: ", ")), shape \(other.shape), epsilon "
-                    + "\(other.epsilon); \(folders[0]) has \(layout.classes.joined(separator: ", ")), \(layout.shape), "
-                    + "\(layout.epsilon): only noises of the same classes, size and epsilon can be summed")
-            }
-            for i in patterns.indices { patterns[i] = min(limit, max(-limit, patterns[i] + values[i])) }
-        }
-        let (c, h, w) = (layout.shape[1], layout.shape[2], layout.shape[3])
-        let nchw = OutputWriter.NoiseLayout.transposed(patterns, patterns: layout.shape[0], channels: c, height: h, width: w,
-                                                      toNCHW: true)
-        npy = NPYFile.encode(nchw, shape: layout.shape)
-        return (layout, patterns, npy, sourceBytes)
+    func identity(of input: Input) throws -> JobIdentity {
+        let parameters = try JSON.string(Parameters(inputFolder: input.root, outputFolder: input.output,
+                                                    noiseFolder: input.source, noiseSHA256: input.noiseFile.sha256,
+                                                    limitPerClass: limitPerClass))
+        return JobIdentity(parameters: parameters, resumeKey: "unlearnable-apply " + FileDigest.sha256(Array(parameters.utf8)))
+    }
+
+    /// The noise files first (they mark the folder as this command's should the writing be interrupted), then every image.
+    func work(_ input: Input, run: RecordedRun, store: ProvenanceStore) throws -> Summary {
+        run.recordUnreadable(input.loaded.failures)
+        var settings = UnlearnableSettings(mode: .class)
+        settings.epsilon = input.layout.epsilon
+        let writer = OutputWriter(run: run, store: store, root: input.root, output: input.output, loaded: input.loaded,
+                                  noise: input.patterns, settings: settings, quiet: quiet)
+        try writeFileAtomically(input.npy, to: "\(input.output)/noise.npy", createParentDirectories: true)
+        try writeFileAtomically(try ImageCodec.readBytes(path: "\(input.source)/noise.json"), to: "\(input.output)/noise.json")
+        let written = try writer.writeAll()
+        try store.recordRunInput(runID: run.id, file: input.noiseFile, role: "noise")
+        let (c, h, w) = (input.layout.shape[1], input.layout.shape[2], input.layout.shape[3])
+        let summary = Summary(
+            runID: run.id, noiseFolder: input.source, epsilon: input.layout.epsilon, width: w, height: h, channels: c,
+            images: input.loaded.count, written: written.written, failures: input.loaded.failures.count + written.failures,
+            maxLinf: written.maxLinf, meanPSNR: written.meanPSNR, meanSSIM: written.meanSSIM, outputFolder: input.output,
+            seconds: monotonicSeconds() - input.began)
+        try writeFileAtomically(Array((try JSON.pretty(summary) + "\n").utf8), to: "\(input.output)/unlearnable.json")
+        return summary
     }
 
     /// The layout, the patterns (HWC, pattern after pattern, as ``OutputWriter`` takes them) and the bytes of
@@ -143,8 +131,8 @@ public struct NoiseApplicationJob: Sendable {
     static func readNoise(in folder: String) throws -> (layout: OutputWriter.NoiseLayout, patterns: [Float], npy: [UInt8]) {
         let jsonPath = "\(folder)/noise.json", npyPath = "\(folder)/noise.npy"
         guard let json = FileManager.default.contents(atPath: jsonPath),
-              let layout = try? JSONDecoder().decode(OutputWriter.NoiseLayout.self, from: json) else {
-            throw UnlearnableError.invalidSettings("\(jsonPath): missing or unreadable; --noise-from takes a folder made by "
+              let layout = try? JSON.decoder.decode(OutputWriter.NoiseLayout.self, from: json) else {
+            throw UnlearnableError.invalidSettings("\(jsonPath): missing or unreadable; `noiseFolder` must be a folder made by "
                                                    + "cloak unlearnable")
         }
         guard layout.mode == "class" else {
@@ -162,7 +150,7 @@ public struct NoiseApplicationJob: Sendable {
         guard array.values.allSatisfy({ abs($0) <= limit }) else {
             throw UnlearnableError.invalidSettings("\(npyPath): values beyond epsilon \(layout.epsilon)/255")
         }
-        let hwc = OutputWriter.NoiseLayout.transposed(array.values, patterns: layout.shape[0], channels: layout.shape[1],
+        let hwc = NoisePatterns.transposed(array.values, patterns: layout.shape[0], channels: layout.shape[1],
                                                       height: layout.shape[2], width: layout.shape[3], toNCHW: false)
         return (layout, hwc, bytes)
     }
@@ -173,7 +161,5 @@ public struct NoiseApplicationJob: Sendable {
         var noiseFolder: String
         var noiseSHA256: String
         var limitPerClass: Int?
-        /// The other noises summed with the first, "<folder> <sha256>" each (`nil`: one noise, the key as before).
-        var addedNoise: [String]?
     }
 }

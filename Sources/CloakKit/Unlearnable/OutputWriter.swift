@@ -1,6 +1,8 @@
 import CloakData
+import CloakDatasetProtection
 import CloakImage
 import CloakStore
+import CloakSupport
 import CloakTensor
 import Foundation
 
@@ -24,8 +26,9 @@ struct OutputWriter {
         var meanSSIM = 0.0
     }
 
-    /// Files that mark a folder as made by `cloak unlearnable` (an earlier or interrupted run of it).
-    static let outputMarkers = [UnlearnableState.folderName, "unlearnable.json", "noise.json"]
+    /// Files that mark a folder as made by `cloak unlearnable` (an earlier or interrupted run of it: the noise files
+    /// are written before the images).
+    static let outputMarkers = ["unlearnable.json", "noise.json"]
 
     /// Checks `output` may take the cloaked copy of the data set in `root` and creates it, before any work, so a
     /// mistake is said at once. Refused: a folder inside `root`, and one holding files `cloak unlearnable` did not
@@ -34,12 +37,12 @@ struct OutputWriter {
     /// earlier run's markers is fine.
     static func prepare(output: String, for root: String) throws {
         guard output != root, !output.hasPrefix(root + "/") else {
-            throw UnlearnableError.invalidSettings("--out must not be inside the input folder \(root)")
+            throw UnlearnableError.invalidSettings("`outputFolder` must not be inside the input folder \(root)")
         }
         let marked = outputMarkers.contains { FileManager.default.fileExists(atPath: output + "/" + $0) }
         if !marked, let file = FolderOwnership.firstFile(under: [output]) {
             throw UnlearnableError.invalidSettings(
-                "\(output): --out holds files cloak unlearnable did not make (\(file), ...), and the cloaked images "
+                "\(output): `outputFolder` holds files cloak unlearnable did not make (\(file), ...), and the cloaked images "
                 + "would replace same-named ones; choose a new or empty folder")
         }
         try createDirectory(output)
@@ -55,32 +58,8 @@ struct OutputWriter {
     func noise(forImage i: Int, width: Int, height: Int) -> [Float] {
         let size = loaded.width * loaded.height * loaded.channels
         let offset = (settings.noisePerImage ? i : loaded.labels[i]) * size
-        let pattern = Array(noise[offset..<(offset + size)])
-        return Resize.bilinear(pattern, width: loaded.width, height: loaded.height, channels: loaded.channels,
-                               toWidth: width, toHeight: height)
-    }
-
-    /// `original + noise`, clamped to [0, 1], rounded to 8 bits and held within ±floor(ε) levels.
-    ///
-    /// A grey image stays grey: where the noise has 3 channels (a data set with colour images in it), a grey
-    /// image gets their mean, the same in every channel, so its output is a grey PNG like its input rather than
-    /// a colour one with coloured speckles (the mean of values within ±ε is within ±ε).
-    static func apply(_ noise: [Float], channels: Int, to original: RGBImage, epsilon: Double) -> RGBImage {
-        let limit = Int(epsilon.rounded(.down))
-        let channelMean = channels == 3 && original.isGrayscale
-        var out = original
-        for p in 0..<original.pixelCount {
-            let mean = channelMean ? (noise[3 * p] + noise[3 * p + 1] + noise[3 * p + 2]) / 3 : 0
-            for ch in 0..<3 {
-                let input = Int(original.pixels[3 * p + ch])
-                let n = channelMean ? mean : noise[p * channels + (channels == 1 ? 0 : ch)]
-                let v = min(1, max(0, Float(input) / 255 + n))
-                var q = Int((v * 255).rounded())
-                q = min(input + limit, max(input - limit, q))
-                out.pixels[3 * p + ch] = UInt8(q)
-            }
-        }
-        return out
+        return NoisePatterns.resized(Array(noise[offset..<(offset + size)]), width: loaded.width, height: loaded.height,
+                                     channels: loaded.channels, toWidth: width, toHeight: height)
     }
 
     /// One image made, written and measured (``prepare(_:)``), waiting to be recorded.
@@ -98,7 +77,7 @@ struct OutputWriter {
         let bytes = try ImageCodec.readBytes(path: path)
         let original = try ImageCodec.decode(bytes: bytes, path: path).image
         let n = noise(forImage: i, width: original.width, height: original.height)
-        let cloaked = Self.apply(n, channels: loaded.channels, to: original, epsilon: settings.epsilon)
+        let cloaked = NoisePatterns.apply(n, channels: loaded.channels, to: original, epsilon: settings.epsilon)
         let encoded = try ImageCodec.encode(cloaked, as: .png)
         let target = outputPath(for: path)
         if FileManager.default.contents(atPath: target).map({ [UInt8]($0) != encoded }) ?? true {
@@ -113,7 +92,7 @@ struct OutputWriter {
             output: FileRecords.record(bytes: encoded, path: target, width: cloaked.width, height: cloaked.height,
                                        format: "png"),
             linf: Double(linf), l2: ImageMetrics.l2(original, cloaked), psnr: psnr, ssim: ssim,
-            details: JSON.string(Details(mode: settings.mode.rawValue, epsilon: settings.epsilon,
+            details: try JSON.string(Details(mode: settings.mode.rawValue, epsilon: settings.epsilon,
                                          label: loaded.classes[loaded.labels[i]],
                                          noiseIndex: settings.noisePerImage ? i : loaded.labels[i])))
         return Prepared(entry: entry, linf: linf, psnr: psnr, ssim: ssim)
@@ -150,7 +129,7 @@ struct OutputWriter {
                     result.failures += 1
                     let message = error.localizedDescription
                     run.recordFailure(path: path, reason: message.hasPrefix(path) ? message : "\(path): \(message)")
-                    StandardError.print("error: \(message)")   // also under --quiet: only progress is silenced
+                    StandardError.print("error: \(message)")   // also when quiet: only progress is silenced
                 }
                 if batch.count >= 1000 {
                     try store.recordOutputs(runID: run.id, batch)
@@ -177,7 +156,7 @@ struct OutputWriter {
     func writeNoise(classes: [String]) throws {
         let c = loaded.channels, h = loaded.height, w = loaded.width
         let patterns = noise.count / (w * h * c)
-        let nchw = NoiseLayout.transposed(noise, patterns: patterns, channels: c, height: h, width: w, toNCHW: true)
+        let nchw = NoisePatterns.transposed(noise, patterns: patterns, channels: c, height: h, width: w, toNCHW: true)
         try writeFileAtomically(NPYFile.encode(nchw, shape: [patterns, c, h, w]), to: "\(output)/noise.npy")
         let layout = NoiseLayout(
             mode: settings.mode.rawValue, epsilon: settings.epsilon, shape: [patterns, c, h, w],
@@ -194,23 +173,5 @@ struct OutputWriter {
         var layout: String
         var classes: [String]
         var files: [String]?
-
-        /// `values` (`patterns` patterns of `channels x height x width`) from HWC to NCHW order, or back.
-        static func transposed(_ values: [Float], patterns: Int, channels c: Int, height h: Int, width w: Int,
-                               toNCHW: Bool) -> [Float] {
-            let size = c * h * w
-            var out = [Float](repeating: 0, count: values.count)
-            for p in 0..<patterns {
-                for y in 0..<h {
-                    for x in 0..<w {
-                        for ch in 0..<c {
-                            let hwc = p * size + (y * w + x) * c + ch, nchw = p * size + ch * h * w + y * w + x
-                            if toNCHW { out[nchw] = values[hwc] } else { out[hwc] = values[nchw] }
-                        }
-                    }
-                }
-            }
-            return out
-        }
     }
 }

@@ -1,33 +1,41 @@
 import CloakData
+import CloakDatasetProtection
 import CloakImage
 import CloakNN
 import CloakStore
+import CloakSupport
 import CloakTensor
 import Foundation
 
 /// `cloak unlearnable`: makes an ImageFolder data set unlearnable with error-minimising noise and writes
 /// the cloaked copy, recorded as one resumable run.
 ///
-/// Outputs in `outputFolder`:
+/// Outputs in `outputFolder`, and nothing else (so `torchvision.datasets.ImageFolder` loads it with the input's classes):
 /// - `<class>/<name>.png`: every input image plus its noise, at the image's own size, lossless PNG. The
 ///   noise (made at the working size) is resized bilinearly to each image's size, added, the sum clamped
 ///   to [0, 1], rounded to 8 bits and then held within ±floor(ε) levels of the input, so every output
-///   satisfies L-inf <= ε exactly.
+///   satisfies L-inf <= ε exactly (``NoisePatterns/apply(_:channels:to:epsilon:)``).
 /// - `noise.npy`: float32, values in [−ε/255, ε/255] ([0, 1] pixel units), shape `[classes, C, H, W]`
 ///   (class-wise, classes in `noise.json` order) or `[N, C, H, W]` (sample-wise, images in `noise.json`
 ///   order), C/H/W the working size: `numpy.load("noise.npy")`, `torch.from_numpy(...)`.
-/// - `noise.json` (layout, classes, files), `unlearnable.json` (rounds, errors, timings, settings).
-/// - `.cloak-unlearnable/`: the resumable state (see ``UnlearnableState``).
-public struct UnlearnableJob: Sendable {
+/// - `noise.json` (layout, classes, files), written with `noise.npy` before the images; `unlearnable.json`
+///   (rounds, errors, timings, settings), written last.
+///
+/// The resumable state (surrogate checkpoints, optimiser state, the targeted poison's progress; see
+/// ``UnlearnableState``) lives outside the published tree, in ``stateFolder(store:jobKey:)``, and is removed when
+/// the run completes unless ``keepsState``.
+public struct UnlearnableJob: Sendable, RecordedJob {
     public var trainFolder: String
     public var outputFolder: String
     public var settings: UnlearnableSettings
     /// Use only the first N images of each class (in folder order).
     public var limitPerClass: Int?
+    /// Keep the resumable state (the surrogate's checkpoint among it) after the run completes.
+    public var keepsState = false
     public var quiet: Bool
     /// Test hook: stop (as an interruption would) after this many rounds of this invocation.
     public var stopAfterRounds: Int?
-    /// Test hook: stop after this many chunks of the targeted poison (``TargetedAdversarialPoison/chunk`` images each).
+    /// Test hook: stop after this many chunks of the targeted poison (``TargetedPoisonState/chunk`` images each).
     var stopAfterPoisonChunks: Int?
 
     public init(trainFolder: String, outputFolder: String, settings: UnlearnableSettings, limitPerClass: Int? = nil,
@@ -42,6 +50,8 @@ public struct UnlearnableJob: Sendable {
     /// What the job did.
     public struct Summary: Codable, Sendable {
         public var runID: Int64
+        /// Identifies the job (see ``UnlearnableJob/jobKey(of:)``): a re-run with the same key finds it done.
+        public var jobKey: String
         public var rounds: Int
         public var finalError: Double
         public var history: [ErrorMinimizingNoise.RoundSummary]
@@ -59,191 +69,131 @@ public struct UnlearnableJob: Sendable {
         public var width: Int
         public var height: Int
         public var channels: Int
+        /// The state folder, when it was kept (``UnlearnableJob/keepsState``).
+        public var stateFolder: String?
         /// True when the output already held this exact job's result and nothing was done.
         public var alreadyDone: Bool?
     }
 
-    /// Raised by the test hook.
+    /// Raised by the test hooks.
     public struct Stopped: Error {}
 
+    /// Where the resumable state of the job `jobKey` lives: beside the store (``ProvenanceStore/stateDirectory``).
+    public static func stateFolder(store: ProvenanceStore, jobKey: String) -> String {
+        store.stateDirectory + "/unlearnable-" + jobKey.prefix(16)
+    }
+
     public func run(store: ProvenanceStore, arguments: [String]) throws -> Summary {
-        let began = monotonicSeconds()
+        try runRecorded(store: store, arguments: arguments)
+    }
+    static let command = "unlearnable"
+
+    /// Checks the settings and the output folder, and loads the images at the working size.
+    func prepare() throws -> UnlearnableInput {
         try settings.validate()
-        let root = FileRecords.absolute(trainFolder)
-        let output = FileRecords.absolute(outputFolder)
-        let folder = try ImageFolder(root: root)
-        try OutputWriter.prepare(output: output, for: root)
-        let indices = folder.indices(limitPerClass: limitPerClass)
-        let log: (String) -> Void = { if !quiet { StandardError.print($0) } }
+        var input = try UnlearnableInput.load(trainFolder: trainFolder, outputFolder: outputFolder, settings: settings,
+                                              limitPerClass: limitPerClass, quiet: quiet)
+        input.jobKey = try jobKey(of: input)
+        return input
+    }
 
-        // Load at the working size, once it is clear the job fits in memory.
-        let requested = settings.width.flatMap { w in settings.height.map { (w, $0) } }
-        let chosen = WorkingSize.choose(requested: requested, folder: folder, indices: indices)
-        if let chosen {
-            try WorkingSize.check(images: indices.count, size: chosen.size, batch: settings.batchSize, model: settings.model,
-                                  noiseCopies: (settings.mode == .sample ? 2 : 0) + (settings.targetedPoison == true ? 2 : 0),
-                                  path: root)
-            if let note = chosen.note { log("note: " + note) }
+    func identity(of input: UnlearnableInput) throws -> JobIdentity {
+        JobIdentity(parameters: try JSON.string(parameters(of: input)), resumeKey: "unlearnable " + input.jobKey,
+                    seed: settings.seed)
+    }
+
+    /// The summary of this very job when the output already holds it complete (`unlearnable.json` with the same key
+    /// and every image written); `nil` otherwise.
+    func finishedEarlier(_ input: UnlearnableInput, identity: JobIdentity) throws -> Summary? {
+        guard let bytes = FileManager.default.contents(atPath: "\(input.output)/unlearnable.json"),
+              var previous = try? JSON.decoder.decode(Summary.self, from: bytes),
+              previous.jobKey == input.jobKey, previous.written == input.loaded.count else { return nil }
+        previous.alreadyDone = true
+        return previous
+    }
+
+    /// The rounds (resumed from the state of an interrupted run), the targeted poison, the outputs, the records.
+    func work(_ input: UnlearnableInput, run: RecordedRun, store: ProvenanceStore) throws -> Summary {
+        run.recordUnreadable(input.loaded.failures)
+        let key = input.jobKey, state = Self.stateFolder(store: store, jobKey: key)
+        let generation = try NoiseGeneration(input: input, settings: input.settings, jobKey: key, stateFolder: state,
+                                             quiet: quiet, stopAfterRounds: stopAfterRounds)
+            .run(run: run)
+        var noise = generation.noise
+        if settings.targetedPoison { noise = try addTargetedPoison(to: noise, input: input, key: key, state: state, run: run) }
+        let written = try writeOutputs(noise: noise, input: input, run: run, store: store)
+        try recordModels(run: run, store: store, state: state, surrogate: generation.surrogatePath)
+        let summary = Summary(
+            runID: run.id, jobKey: key, rounds: generation.rounds, finalError: generation.history.last?.error ?? 1,
+            history: generation.history, seconds: monotonicSeconds() - input.began, generationSeconds: generation.seconds,
+            images: input.loaded.count, written: written.written, failures: input.loaded.failures.count + written.failures,
+            maxLinf: written.maxLinf, meanPSNR: written.meanPSNR, meanSSIM: written.meanSSIM, outputFolder: input.output,
+            resumed: run.resumed, settings: input.settings, width: input.data.width, height: input.data.height,
+            channels: input.data.channels, stateFolder: keepsState ? state : nil)
+        try writeFileAtomically(Array((try JSON.pretty(summary) + "\n").utf8), to: "\(input.output)/unlearnable.json")
+        if !keepsState { try? FileManager.default.removeItem(atPath: state) }
+        return summary
+    }
+
+    /// The targeted poison of every image, summed with the error-minimising noise: one pattern per image.
+    private func addTargetedPoison(to noise: [Float], input: UnlearnableInput, key: String, state: String,
+                                   run: RecordedRun) throws -> [Float] {
+        let poisoner = TargetedAdversarialPoison(epsilon: settings.epsilonUnit, seed: settings.seed,
+                                                 classCount: input.classCount)
+        if !quiet {
+            StandardError.print("targeted poison: every image pushed toward the next class (crafting model trained "
+                                + "\(TargetedAdversarialPoison.craftingEpochs) epochs on the clean images, "
+                                + "\(TargetedAdversarialPoison.steps) PGD steps)")
         }
-        let loadProgress = ProgressReporter("load", total: indices.count, unit: "images", quiet: quiet)
-        let loaded = folder.load(size: chosen?.size, indices: indices) { _ in loadProgress.advance() }
-        loadProgress.finish()
-        guard loaded.count >= 2, Set(loaded.labels).count >= 2 else {
-            throw UnlearnableError.tooFewImages(path: root, count: loaded.count)
+        let poison: [Float]
+        do {
+            poison = try TargetedPoisonState(poison: poisoner, folder: state, jobKey: key, quiet: quiet)
+                .run(on: input.data, stopAfterChunks: stopAfterPoisonChunks)
+        } catch let stopped as Stopped {
+            try run.finish(.interrupted, message: "stopped in the targeted poison (test hook)")
+            throw stopped
         }
-        if requested == nil && chosen?.note == nil {
-            let sizes = Set(loaded.originalSizes.map { "\($0.width)x\($0.height)" })
-            if sizes.count > 1 {
-                log("note: the images come in \(sizes.count) sizes; working at \(loaded.width)x\(loaded.height), the first "
-                    + "image's (--size chooses); each output is written at its own size")
-            }
-        }
-        let decoy = try settings.decoyClass.map { name in
-            guard let k = folder.classes.firstIndex(of: name) else {
-                throw UnlearnableError.invalidSettings(
-                    "\(root): --decoy-class \(name) is not one of its classes (\(folder.classes.joined(separator: ", ")))")
-            }
-            return k
-        }
-        let data = LabelledImages(pixels: loaded.pixels, labels: loaded.labels, height: loaded.height,
-                                  width: loaded.width, channels: loaded.channels)
-        let classCount = folder.classes.count
+        let mode = settings.mode, labels = input.data.labels
+        return TargetedAdversarialPoison.sum(errorMinimizing: noise, patternOf: { mode == .class ? labels[$0] : $0 },
+                                             poison: poison, imageSize: input.data.imageSize, epsilon: settings.epsilonUnit)
+    }
 
-        var resolved = settings
-        resolved.width = loaded.width
-        resolved.height = loaded.height
-        var keySettings = resolved
-        keySettings.maxRounds = 0   // a new round limit or stop error continues the same job
-        keySettings.stopError = 0
-        let parameters = JobParameters(trainFolder: root, outputFolder: output, limitPerClass: limitPerClass,
-                                       settings: resolved, channels: loaded.channels, classes: folder.classes,
-                                       images: loaded.count, threads: ComputeThreads.count)
-        var keyParameters = parameters
-        keyParameters.settings = keySettings
-        keyParameters.threads = nil   // recorded, but a run resumed on another number of threads is the same job
-        let jobKey = FileDigest.sha256(Array(JSON.string(keyParameters).utf8))
-        if let state = try UnlearnableState.load(from: output), state.finished, state.jobKey == jobKey,
-           let data = FileManager.default.contents(atPath: "\(output)/unlearnable.json"),
-           var previous = try? JSONDecoder().decode(Summary.self, from: data), previous.written == loaded.count {
-            previous.alreadyDone = true
-            return previous
-        }
-        let run = try RecordedRun(store: store, start: RunStart(
-            command: "unlearnable", arguments: arguments, toolVersion: CloakVersion.current,
-            seed: Int64(bitPattern: settings.seed), parameters: JSON.string(parameters), resumeKey: "unlearnable " + jobKey))
+    /// `noise.npy` and `noise.json` first (they mark the folder as this command's), then every image.
+    private func writeOutputs(noise: [Float], input: UnlearnableInput, run: RecordedRun,
+                              store: ProvenanceStore) throws -> OutputWriter.Result {
+        let writer = OutputWriter(run: run, store: store, root: input.root, output: input.output, loaded: input.loaded,
+                                  noise: noise, settings: input.settings, quiet: quiet)
+        try writer.writeNoise(classes: input.folder.classes)
+        return try writer.writeAll()
+    }
 
-        return try run.run { run in
-            run.recordUnreadable(loaded.failures)
-            // Surrogate, optimiser and noise: fresh, or restored from the last completed round.
-            let model = SurrogateModels.make(settings.model, inputChannels: loaded.channels, classCount: classCount,
-                                             seed: settings.seed)
-            let optimizer = SGD(learningRate: Float(settings.learningRate), momentum: Float(settings.momentum),
-                                weightDecay: Float(settings.weightDecay))
-            var state = try UnlearnableState.load(from: output)
-            if let s = state, s.jobKey != jobKey {
-                throw UnlearnableError.stateMismatch(path: UnlearnableState.folder(in: output),
-                                                     reason: "it belongs to a job with other data or settings")
-            }
-            let noise = try state.map { try $0.restore(into: model, optimizer: optimizer, output: output) }
-            let generationIndices = settings.mode == .class
-                ? ErrorMinimizingNoise.subset(count: data.count, fraction: settings.subset, seed: settings.seed)
-                : Array(0..<data.count)
-            let generator = ErrorMinimizingNoise(
-                settings: resolved, data: data, classCount: classCount, model: model, optimizer: optimizer,
-                generationIndices: generationIndices, noise: noise, round: state?.round ?? 0,
-                freshSurrogate: { restart in
-                    SurrogateModels.make(settings.model, inputChannels: loaded.channels, classCount: classCount,
-                                         seed: settings.seed &+ UInt64(restart))
-                }, decoy: decoy)
-            var history = state?.history ?? []
-            if let s = state { log("resuming at round \(s.round) (surrogate error \(String(format: "%.4f", history.last?.error ?? 1)))") }
-            let tiles = (settings.noiseTile.map { ", one \($0)x\($0) tile per pattern" } ?? "")
-                + (settings.restartEvery.map { ", surrogate restarted every \($0) rounds up to round \(settings.maxRounds)" } ?? "")
-                + (settings.decoyClass.map { ", no pattern for \($0) (the decoy)" } ?? "")
-            log("\(settings.mode.rawValue)-wise noise\(tiles), eps \(settings.epsilon)/255, \(generationIndices.count) of \(data.count) images "
-                + "\(data.width)x\(data.height)x\(data.channels), surrogate \(settings.model.rawValue), stop error \(settings.stopError)")
-
-            // The min-min rounds.
-            let generationStart = monotonicSeconds()
-            var roundsThisInvocation = 0
-            while !(state?.finished ?? false) && !(history.last.map { $0.error < settings.stopError } ?? false) {
-                if generator.round >= settings.maxRounds {
-                    if settings.restartEvery != nil { break }   // the planned end of a run with restarts
-                    let last = history.last?.error ?? 1
-                    throw UnlearnableError.stopErrorNotReached(rounds: generator.round, error: last, stopError: settings.stopError)
-                }
-                let summary = generator.runRound()
-                history.append(summary)
-                let reached = summary.error < settings.stopError
-                let planned = settings.restartEvery != nil && generator.round >= settings.maxRounds
-                state = try UnlearnableState.save(generator, history: history, jobKey: jobKey, finished: reached || planned,
-                                                  output: output)
-                let rate = Double(generationIndices.count) / max(summary.seconds, 1e-9)
-                let left = settings.maxRounds - generator.round
-                let eta = "~\(ProgressReporter.duration(Double(left) * summary.seconds))"
-                let ending = reached ? "; stop error reached"
-                    : planned ? "; last round (surrogate restarts)"
-                    : settings.restartEvery != nil ? "; ETA: round \(settings.maxRounds), \(left) more, \(eta)"
-                    : "; ETA: error < \(settings.stopError), or at most \(left) more round(s), \(eta)"
-                log(String(format: "round %d: surrogate error %.4f (train loss %.3f), noise %.0f%% of eps (images show %.0f%%), %.0f images/s, %@",
-                           summary.round, summary.error, summary.trainingLoss, summary.budgetUse * 100,
-                           (summary.visibleChange ?? 0) * 100, rate,
-                           ProgressReporter.duration(summary.seconds)) + ending)
-                roundsThisInvocation += 1
-                if let stop = stopAfterRounds, roundsThisInvocation >= stop, !reached {
-                    try run.finish(.interrupted, message: "stopped after round \(generator.round) (test hook)")
-                    throw Stopped()
-                }
-            }
-
-            // The targeted poison, summed with the error-minimising noise.
-            var noiseValues = generator.evenedNoise()
-            if settings.targetedPoison == true {
-                let poisoner = TargetedAdversarialPoison(epsilon: settings.epsilonUnit, seed: settings.seed, classCount: classCount)
-                log("targeted poison: every image pushed toward the next class (crafting model trained "
-                    + "\(TargetedAdversarialPoison.craftingEpochs) epochs on the clean images, \(TargetedAdversarialPoison.steps) PGD steps)")
-                let poison: [Float]
-                do {
-                    poison = try poisoner.run(on: data, folder: UnlearnableState.folder(in: output), jobKey: jobKey,
-                                              quiet: quiet, stopAfterChunks: stopAfterPoisonChunks)
-                } catch let stopped as Stopped {
-                    try run.finish(.interrupted, message: "stopped in the targeted poison (test hook)")
-                    throw stopped
-                }
-                noiseValues = TargetedAdversarialPoison.sum(
-                    errorMinimizing: noiseValues, patternOf: { settings.mode == .class ? data.labels[$0] : $0 }, poison: poison,
-                    imageSize: data.imageSize, epsilon: settings.epsilonUnit)
-            }
-
-            let generationSeconds = monotonicSeconds() - generationStart
-
-            // Outputs.
-            let writer = OutputWriter(run: run, store: store, root: root, output: output, loaded: loaded,
-                                      noise: noiseValues, settings: resolved, quiet: quiet)
-            let written = try writer.writeAll()
-            try writer.writeNoise(classes: folder.classes)
-            let surrogatePath = state!.surrogatePath(output: output)
+    /// The surrogate's and (with the targeted poison) the crafting model's content hashes; their paths only when the
+    /// state is kept (it is removed otherwise).
+    private func recordModels(run: RecordedRun, store: ProvenanceStore, state: String, surrogate: String) throws {
+        var models = [("surrogate-\(settings.model.rawValue)", surrogate, "surrogate")]
+        if settings.targetedPoison { models.append(("targeted-poison-small", "\(state)/\(TargetedPoisonState.modelName)", "crafting")) }
+        for (name, path, role) in models {
             try store.recordModel(runID: run.id, model: ModelRecord(
-                name: "surrogate-\(settings.model.rawValue)", sha256: try FileDigest.sha256(ofFileAt: surrogatePath),
-                byteCount: nil, path: surrogatePath), role: "surrogate")
-            let summary = Summary(
-                runID: run.id, rounds: generator.round, finalError: history.last?.error ?? 1, history: history,
-                seconds: monotonicSeconds() - began, generationSeconds: generationSeconds, images: loaded.count,
-                written: written.written, failures: loaded.failures.count + written.failures, maxLinf: written.maxLinf,
-                meanPSNR: written.meanPSNR, meanSSIM: written.meanSSIM, outputFolder: output, resumed: run.resumed,
-                settings: resolved, width: loaded.width, height: loaded.height, channels: loaded.channels)
-            if settings.targetedPoison == true {
-                let folder = UnlearnableState.folder(in: output)
-                try store.recordModel(runID: run.id, model: ModelRecord(
-                    name: "targeted-poison-small", sha256: try FileDigest.sha256(ofFileAt: "\(folder)/tap-model.ckpt"),
-                    byteCount: nil, path: "\(folder)/tap-model.ckpt"), role: "crafting")
-            }
-            try writeFileAtomically(Array((try JSON.pretty(summary) + "\n").utf8), to: "\(output)/unlearnable.json")
-            // The poison's noise is in noise.npy now; its copy in the state (as large as the images) is not needed.
-            try? FileManager.default.removeItem(atPath: UnlearnableState.folder(in: output) + "/tap-noise.npy")
-            try run.finish(.done)
-            return summary
+                name: name, sha256: try FileDigest.sha256(ofFileAt: path), byteCount: nil, path: keepsState ? path : nil),
+                role: role)
         }
+    }
+
+    /// What identifies the job: the input, the output, the settings (the round limit and the stop error aside, so
+    /// raising either continues the same job) and the working size; not the thread count (recorded, but a run
+    /// resumed on another number of threads is the same job).
+    func jobKey(of input: UnlearnableInput) throws -> String {
+        var key = parameters(of: input)
+        key.settings.maxRounds = 0
+        key.settings.stopError = 0
+        key.threads = nil
+        return FileDigest.sha256(Array(try JSON.string(key).utf8))
+    }
+
+    func parameters(of input: UnlearnableInput) -> JobParameters {
+        JobParameters(trainFolder: input.root, outputFolder: input.output, limitPerClass: limitPerClass,
+                      settings: input.settings, channels: input.data.channels, classes: input.folder.classes,
+                      images: input.loaded.count, threads: ComputeThreads.count)
     }
 
     struct JobParameters: Codable {

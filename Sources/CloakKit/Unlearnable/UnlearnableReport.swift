@@ -1,3 +1,4 @@
+import CloakDatasetProtection
 import Foundation
 
 /// Text summary of an unlearnable-noise job.
@@ -15,29 +16,21 @@ public enum UnlearnableReport {
         out += ".\n"
         out += "Wrote \(ProgressReporter.grouped(s.written)) cloaked images to \(s.outputFolder) "
         out += measured(maxLinf: s.maxLinf, meanPSNR: s.meanPSNR, meanSSIM: s.meanSSIM, failures: s.failures)
-        let poisoned = s.settings.targetedPoison == true
-        if let decoy = s.settings.decoyClass {
-            out += ".\nDecoy: \(decoy) has no pattern (its images are written "
-                + (poisoned ? "with the targeted poison only" : "unchanged") + "); every other pattern was raised to the strongest one's L2 norm"
-        }
-        if poisoned {
+        if s.settings.targetedPoison {
             out += ".\nTargeted poison: every image was also pushed toward the next class's features (a model trained "
                 + "\(TargetedAdversarialPoison.craftingEpochs) epochs on the clean images, \(TargetedAdversarialPoison.steps) PGD steps), "
                 + "the sum clipped to epsilon: one noise pattern per image"
         }
         out += ".\nNoise: \(s.outputFolder)/noise.npy (see noise.json). Run \(s.runID), "
-        out += "\(ProgressReporter.duration(s.seconds)) in all. Check it: cloak verify \(s.outputFolder) --test <clean test folder>"
+        out += "\(ProgressReporter.duration(s.seconds)) in all."
         return out
     }
 
     public static func text(_ s: NoiseApplicationJob.Summary) -> String {
-        let sources = ([s.noiseFolder] + (s.addedNoiseFolders ?? [])).joined(separator: " + ")
-        let summed = s.addedNoiseFolders == nil ? "" : " (summed, clipped to epsilon)"
-        var out = "Applied the class-wise noise of \(sources)\(summed) (eps \(fmt(s.epsilon))/255, \(s.width)x\(s.height)x\(s.channels)) "
+        var out = "Applied the class-wise noise of \(s.noiseFolder) (eps \(fmt(s.epsilon))/255, \(s.width)x\(s.height)x\(s.channels)) "
         out += "to \(ProgressReporter.grouped(s.written)) images in \(s.outputFolder) "
         out += measured(maxLinf: s.maxLinf, meanPSNR: s.meanPSNR, meanSSIM: s.meanSSIM, failures: s.failures)
-        out += ".\nNoise: \(s.outputFolder)/noise.npy (\(s.addedNoiseFolders == nil ? "a copy" : "the sum")). Run \(s.runID), \(ProgressReporter.duration(s.seconds)) in all. "
-        out += "Check it: cloak verify \(s.outputFolder) --test <clean test folder>"
+        out += ".\nNoise: \(s.outputFolder)/noise.npy (a copy). Run \(s.runID), \(ProgressReporter.duration(s.seconds)) in all."
         return out
     }
 

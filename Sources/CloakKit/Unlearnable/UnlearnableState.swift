@@ -1,10 +1,13 @@
 import CloakData
+import CloakDatasetProtection
 import CloakImage
 import CloakNN
+import CloakSupport
 import CloakTensor
 import Foundation
 
-/// The resumable state of a noise-generation job, saved after every round in `<out>/.cloak-unlearnable/`.
+/// The resumable state of a noise-generation job, saved after every round in its state folder
+/// (``UnlearnableJob/stateFolder(store:jobKey:)``, outside the published output).
 ///
 /// Files of round r: `noise-r.npy` (the noise, flat), `surrogate-r.ckpt` (model weights and buffers, a
 /// ``Checkpoint``), `momentum-r.npy` (the SGD momentum buffers, concatenated in the order listed in the
@@ -18,24 +21,19 @@ struct UnlearnableState: Codable {
     var momentum: [SavedMomentum.Entry]
     var finished: Bool
 
-    static let folderName = ".cloak-unlearnable"
-
-    static func folder(in output: String) -> String { "\(output)/\(folderName)" }
-
-    /// Loads the saved state, or `nil` when there is none.
-    static func load(from output: String) throws -> UnlearnableState? {
-        let path = folder(in: output) + "/state.json"
+    /// Loads the state saved in `folder`, or `nil` when there is none.
+    static func load(from folder: String) throws -> UnlearnableState? {
+        let path = folder + "/state.json"
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         do {
-            return try JSONDecoder().decode(UnlearnableState.self, from: data)
+            return try JSON.decoder.decode(UnlearnableState.self, from: data)
         } catch {
             throw UnlearnableError.stateMismatch(path: path, reason: "unreadable state: \(error.localizedDescription)")
         }
     }
 
     /// Restores the noise, the surrogate and the optimiser of the saved round.
-    func restore(into model: any Layer, optimizer: SGD, output: String) throws -> [Float] {
-        let dir = Self.folder(in: output)
+    func restore(into model: any Layer, optimizer: SGD, from dir: String) throws -> [Float] {
         let noisePath = "\(dir)/noise-\(round).npy"
         let noise = try NPYFile.decode(Self.read(noisePath), path: noisePath).values
         try Checkpoint(contentsOf: URL(fileURLWithPath: "\(dir)/surrogate-\(round).ckpt")).load(into: model)
@@ -50,8 +48,7 @@ struct UnlearnableState: Codable {
 
     /// Saves round `generator.round` and removes the files of earlier rounds.
     static func save(_ generator: ErrorMinimizingNoise, history: [ErrorMinimizingNoise.RoundSummary], jobKey: String,
-                     finished: Bool, output: String) throws -> UnlearnableState {
-        let dir = folder(in: output)
+                     finished: Bool, in dir: String) throws -> UnlearnableState {
         try createDirectory(dir)
         let r = generator.round
         try writeFileAtomically(NPYFile.encode(generator.noise, shape: [generator.noise.count]), to: "\(dir)/noise-\(r).npy")
@@ -64,7 +61,7 @@ struct UnlearnableState: Codable {
     }
 
     /// Path of the surrogate checkpoint of the saved round.
-    func surrogatePath(output: String) -> String { "\(Self.folder(in: output))/surrogate-\(round).ckpt" }
+    func surrogatePath(in folder: String) -> String { "\(folder)/surrogate-\(round).ckpt" }
 
     static func read(_ path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {

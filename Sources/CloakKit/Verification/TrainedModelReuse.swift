@@ -1,5 +1,7 @@
 import CloakData
+import CloakDatasetProtection
 import CloakStore
+import CloakSupport
 import CloakTensor
 import Foundation
 
@@ -55,7 +57,7 @@ struct TrainingIdentity: Codable {
     }
 
     /// SHA-256 of the identity's JSON (sorted keys): the value recorded with each model.
-    var key: String { FileDigest.sha256(Array(JSON.string(self).utf8)) }
+    func key() throws -> String { FileDigest.sha256(Array(try JSON.string(self).utf8)) }
 }
 
 extension Verifier {
@@ -63,14 +65,14 @@ extension Verifier {
     /// that trained it (following earlier reuses back); `nil` when there is none.
     static func trainedBefore(_ identity: TrainingIdentity, store: ProvenanceStore,
                               excludingRun runID: Int64) throws -> TrainingCurve? {
-        let key = identity.key
+        let key = try identity.key()
         let candidates = try store.verifications(trainDatasetSHA256: identity.trainHash, testDatasetSHA256: identity.testHash,
                                                  model: identity.model, epochs: identity.epochs,
                                                  countermeasure: identity.countermeasure)
-        for record in candidates where record.runId != runID {
+        for record in candidates where record.runID != runID {
             guard let details = try? JSONDecoder().decode(VerificationDetails.self, from: Data(record.details.utf8)),
                   details.trainingIdentity == key, var curve = curve(from: record) else { continue }
-            curve.reusedFromRun = details.reusedFromRun ?? record.runId
+            curve.reusedFromRun = details.reusedFromRun ?? record.runID
             return curve
         }
         return nil

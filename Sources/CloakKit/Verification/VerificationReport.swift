@@ -1,3 +1,4 @@
+import CloakSupport
 import Foundation
 
 /// Markdown, JSON and HTML renderings of a ``VerificationResult``.

@@ -1,5 +1,6 @@
 import CloakData
 import CloakImage
+import CloakSupport
 import Foundation
 
 extension Verifier {

@@ -1,28 +1,23 @@
 import CloakData
+import CloakDatasetProtection
 import CloakNN
+import CloakSupport
 import CloakTensor
 import Foundation
 
 extension Verifier {
     /// Trains one fresh model and returns its clean-test accuracy per epoch; `nil` when the test hook
     /// stopped it. The state is saved in `stateFolder` after every epoch, and a state saved there for the
-    /// same `key` (the model's ``TrainingIdentity/key``: an interrupted invocation's) is resumed from.
+    /// same `key` (the model's ``TrainingIdentity/key()``: an interrupted invocation's) is resumed from.
     func trainModel(_ data: LabelledImages, test: LabelledImages, countermeasure: Countermeasure, label: String,
                     stateFolder: String, key: String, log: (String) -> Void) throws -> TrainingCurve? {
         let start = monotonicSeconds()
-        let prepared = countermeasure.prepare(data)
+        let prepared = try countermeasure.prepare(data)
         let classCount = max(data.classCount, test.classCount)
-        let model = SurrogateModels.make(settings.model, inputChannels: data.channels, classCount: classCount,
-                                         seed: settings.seed)
-        let optimizer = SGD(learningRate: Float(settings.learningRate), momentum: Float(settings.momentum),
-                            weightDecay: Float(settings.weightDecay))
-        var configuration = TrainingConfiguration(
-            epochs: settings.epochs, batchSize: settings.batchSize,
-            schedule: CosineAnnealing(base: Float(settings.learningRate), period: settings.epochs),
-            gradientClipNorm: Float(settings.gradientClip),
-            augmentation: countermeasure == .augment ? Augmentation.standard : nil)
-        configuration.evaluationsPerEpoch = settings.checksPerEpoch
-        var generator = SplitMix64(seed: settings.seed &+ 1)
+        let training = VerifierTraining(settings: settings, countermeasure: countermeasure, channels: data.channels,
+                                        classCount: classCount)
+        let model = training.model, optimizer = training.optimizer
+        var generator = training.initialGenerator
         var state = VerifyTrainingState(key: key, epochs: 0, accuracies: [], trainingLosses: [], checkAccuracies: [],
                                         seconds: 0, generator: generator.state, momentum: [])
         if let saved = VerifyTrainingState.load(from: stateFolder, key: key), saved.epochs < settings.epochs {
@@ -63,15 +58,7 @@ extension Verifier {
         // The test hook ends the training early, as an interruption after that epoch would.
         let end = stopAfterEpochs.map { min(settings.epochs, state.epochs + $0) } ?? settings.epochs
         let epochs = state.epochs..<end
-        if countermeasure == .adversarial {
-            AdversarialTraining(model: model, optimizer: optimizer, configuration: configuration,
-                                epsilon: Float(settings.adversarialEpsilon / 255), stepSize: Float(settings.adversarialStepSize / 255),
-                                steps: settings.adversarialSteps)
-                .fit(prepared, evaluatingOn: test, epochs: epochs, using: &generator, onEpoch: report, savingStateAfterEpoch: save)
-        } else {
-            Trainer(model: model, optimizer: optimizer, configuration: configuration)
-                .fit(prepared, evaluatingOn: test, epochs: epochs, using: &generator, onEpoch: report, savingStateAfterEpoch: save)
-        }
+        training.fit(prepared, evaluatingOn: test, epochs: epochs, using: &generator, onEpoch: report, savingStateAfterEpoch: save)
         guard end == settings.epochs else { return nil }
         let confusion = confusionMatrix(of: model, on: test, classCount: classCount, batchSize: 256)
         return TrainingCurve(accuracies: state.accuracies, trainingLosses: state.trainingLosses,

@@ -1,5 +1,7 @@
+import CloakDatasetProtection
 import CloakImage
 import CloakNN
+import CloakSupport
 import CloakTensor
 import Foundation
 

@@ -1,3 +1,5 @@
+import CloakSupport
+import CloakTensor
 import Foundation
 
 /// Saved weights and buffers of a model, in a small versioned binary format with a content hash.
@@ -42,7 +44,7 @@ public struct Checkpoint: Sendable {
         }
         let body = [UInt8](data.prefix(data.count - 32))
         let storedHash = [UInt8](data.suffix(32))
-        guard ContentHash.sha256(body) == storedHash else { throw CheckpointError.hashMismatch }
+        guard FileDigest.sha256Digest(body) == storedHash else { throw CheckpointError.hashMismatch }
         reader = ByteReader(bytes: body)
         _ = reader.take(Self.magic.count + 4)
         let count = try reader.uint32()
@@ -82,7 +84,7 @@ public struct Checkpoint: Sendable {
                 for v in p { append(v.bitPattern, to: &out) }
             }
         }
-        out += ContentHash.sha256(out)
+        out += FileDigest.sha256Digest(out)
         return Data(out)
     }
 
@@ -92,7 +94,7 @@ public struct Checkpoint: Sendable {
     }
 
     /// SHA-256 of the encoded checkpoint (hex), suitable for provenance records.
-    public var contentHash: String { ContentHash.sha256Hex([UInt8](serialized())) }
+    public var contentHash: String { FileDigest.sha256(serialized()) }
 
     /// Copies the stored tensors into `model`. Every parameter and buffer of the model must be present with the
     /// same shape, and the checkpoint must hold nothing else.

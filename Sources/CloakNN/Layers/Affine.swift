@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// Per-channel affine map `y[..., c] = x[..., c] · weight[c] + bias[c]` over the innermost (channel) axis.
 ///
 /// This is dlib's `affine` layer (a batch norm frozen into a scale and shift), used by its face descriptor.

@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// Batch normalisation over the channel axis (the innermost one): NHWC `[N, H, W, C]` or `[N, C]`.
 ///
 /// Training: `y = γ · (x − μ_B) / √(σ²_B + ε) + β` with the batch mean and biased batch variance over all

@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// 2-D convolution (cross-correlation) with zero padding, on oneDNN.
 ///
 /// Input `[N, H, W, inputChannels]` (NHWC) → output `[N, OH, OW, outputChannels]`,

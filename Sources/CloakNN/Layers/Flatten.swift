@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// `[N, d1, d2, ...]` → `[N, d1·d2·...]`, keeping the element order. For NHWC input the features are ordered
 /// (h, w, c), unlike PyTorch's NCHW flatten (c, h, w): a linear layer after a non-global flatten imported from
 /// PyTorch needs its input columns permuted. No parameters.

@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// Fully connected layer `y = x · Wᵀ + b`, on oneDNN's sgemm.
 ///
 /// Input `[N, inputCount]` → output `[N, outputCount]`. Parameters `weight` `[outputCount, inputCount]`

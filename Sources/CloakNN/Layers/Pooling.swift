@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// Max pooling over NHWC `[N, H, W, C]` windows of `kernelSize`, moving by `stride`, padded (−∞) by `padding`.
 /// Output `[N, OH, OW, C]`, `OH = 1 + (H + 2·padding − kernelSize) / stride`. No parameters.
 public final class MaxPool2D: Layer {

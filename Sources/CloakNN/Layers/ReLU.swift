@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// `y = max(x, 0)` elementwise; any shape. No parameters.
 public final class ReLU: Layer {
     /// Forward cache for `backward`: the output (its sign pattern is the derivative).

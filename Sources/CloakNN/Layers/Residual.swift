@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// A residual connection `y = main(x) + shortcut(x)` (identity shortcut when `shortcut` is nil).
 ///
 /// The sum follows dlib's `add_prev`: if the two branches give different NHWC shapes (more channels on the main

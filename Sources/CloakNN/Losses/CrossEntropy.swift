@@ -1,3 +1,4 @@
+import CloakTensor
 import Foundation
 
 /// A scalar loss and its gradient with respect to the prediction it was computed from.

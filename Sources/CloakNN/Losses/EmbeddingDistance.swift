@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// Mean squared L2 distance between embeddings: `L = (1/N) Σ_n ‖a_n − b_n‖²`, gradient `2 (a − b) / N`
 /// with respect to `a` (`b` is the fixed target).
 ///

@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// ResNet's basic residual block (He et al. 2016), as in kuangliu/pytorch-cifar:
 /// `y = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`, where `shortcut` is a 1x1 convolution with
 /// batch norm when the stride or the channel count changes, and the identity otherwise.

@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// The Unlearnable Examples surrogate ("ToyModel", HanxunH/Unlearnable-Examples `models/ToyModel.py`):
 /// three blocks of [Conv 3x3 pad 1 with bias → BatchNorm → ReLU → MaxPool 2x2], global average pooling and a
 /// linear head. Any input channel count and size (at least 8x8).

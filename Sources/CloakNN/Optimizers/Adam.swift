@@ -56,6 +56,7 @@ public final class Adam: Optimizer {
 }
 
 #if canImport(Glibc)
+import CloakTensor
 import Glibc
 #else
 import Darwin

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CloakTensor
 import Glibc
 #else
 import Darwin

@@ -1,3 +1,4 @@
+import CloakTensor
 /// Updates parameters from their accumulated gradients.
 ///
 /// Optimisers keep per-parameter state (momentum, Adam moments) keyed by the parameter's dotted name, so

@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// Stochastic gradient descent with momentum, weight decay and optional Nesterov momentum, exactly as
 /// PyTorch's `torch.optim.SGD` (dampening 0):
 ///

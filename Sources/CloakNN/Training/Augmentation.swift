@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// Training-time augmentations applied per image to an NHWC batch, as torchvision's
 /// `RandomCrop(size, padding)` and `RandomHorizontalFlip()`.
 public struct Augmentation: Sendable {

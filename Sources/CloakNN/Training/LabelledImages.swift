@@ -1,3 +1,5 @@
+import CloakTensor
+
 /// A labelled image data set held in memory as `Float` pixels, the engine's view of training data.
 ///
 /// Layout: `pixels` holds `count` images in NHWC order (`[count, height, width, channels]`), usually scaled to

@@ -1,4 +1,6 @@
 #if canImport(Glibc)
+import CloakSupport
+import CloakTensor
 import Glibc
 #else
 import Darwin
@@ -230,9 +232,3 @@ public func confusionMatrix(of model: any Layer, on data: LabelledImages, classC
     return matrix
 }
 
-/// Seconds on a monotonic clock.
-public func monotonicSeconds() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-}

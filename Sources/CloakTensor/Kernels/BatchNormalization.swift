@@ -151,6 +151,8 @@ public func batchNormalizationForward(
 ///
 /// Returns dL/dx (`x`'s shape) and, when `parameterGradients`, dL/dγ and dL/dβ (`[C]`). With batch statistics the
 /// gradient flows through μ and σ² as well; with running statistics they are constants.
+/// Why it is long: one fused pass per channel block (the reductions, then dL/dx), vectorised; split, it would read
+/// the activations twice more.
 public func batchNormalizationBackward(
     outputGradient: Tensor, input: Tensor, scale gamma: Tensor, state: BatchNormalizationState, parameterGradients: Bool
 ) -> (inputGradient: Tensor, scaleGradient: Tensor?, shiftGradient: Tensor?) {

@@ -10,12 +10,17 @@ public enum FileDigest {
         return hex(hasher.finalize())
     }
 
+    /// The 32-byte SHA-256 digest of a byte buffer.
+    public static func sha256Digest(_ bytes: [UInt8]) -> [UInt8] {
+        Array(SHA256.hash(data: bytes))
+    }
+
     /// Lower-case hex SHA-256 of a file's contents, read in 1 MiB chunks.
     ///
-    /// - Throws: `CocoaError`/POSIX errors from opening or reading the file.
+    /// - Throws: ``FileDigestError/unreadable(path:)`` when the file cannot be opened; Foundation's error when a read fails.
     public static func sha256(ofFileAt path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw StoreError.notFound(what: "file \(path)")
+            throw FileDigestError.unreadable(path: path)
         }
         defer { try? handle.close() }
         var hasher = SHA256()
@@ -34,5 +39,16 @@ public enum FileDigest {
             out.append(digits[Int(b & 0xf)])
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A file whose content hash could not be taken.
+public enum FileDigestError: Error, LocalizedError, Equatable {
+    case unreadable(path: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .unreadable(let path): return "\(path): cannot be read to take its content hash"
+        }
     }
 }

@@ -1,6 +1,6 @@
 import CloakNN
+import CloakSupport
 import CloakTensor
-import Foundation
 
 /// The bi-level min-min optimisation of Unlearnable Examples (Huang et al., ICLR 2021) on data in memory.
 ///
@@ -10,13 +10,11 @@ import Foundation
 ///    across rounds;
 /// 2. updates δ over the whole generation set (in a seeded order shuffled each round), batch by batch, with `pgdSteps` steps of sign-gradient
 ///    *descent* on the cross-entropy (surrogate in inference mode, parameters frozen, so no weight-gradient
-///    work is done): `x' ← x' − α·sign(∇ₓ CE)`, `η = clamp(x' − x, −ε, ε)`, `x' = clamp(x + η, 0, 1)`.
+///    work is done): `x' ← x' − α·sign(∇ₓ CE)`, `η = clamp(x' − x, −ε, ε)`, `x' = clamp(x + η, 0, 1)`,
+///    starting from `clamp(x + δ, 0, 1)`.
 ///    Sample-wise, each image's δ becomes `x' − x` (indexed by the image, never by its class). Class-wise,
-///    by default each class's δ becomes `clamp(mean of η over the batch's images of that class, −ε, ε)`,
-///    as the reference code does; with ``UnlearnableSettings/ClassUpdate/gradient`` each class pattern
-///    takes the sign-gradient steps itself, its gradient being the sum of its images' input gradients; with
-///    ``UnlearnableSettings/noiseTile`` (either mode) each pattern is one tile repeated across the image and
-///    takes the steps on its gradient summed over its images and its copies (``updatePatterns(indices:labels:)``);
+///    each class's δ becomes `clamp(mean of η over the batch's images of that class, −ε, ε)`, as the
+///    reference code does (its `universal_perturbation`). The steps are ``ProjectedGradient``'s;
 /// 3. measures the surrogate's error on `clamp(x + δ, 0, 1)` over the generation set (inference mode).
 ///
 /// The noise is always added to the image and the *sum* clamped to [0, 1]; the noise alone is never
@@ -37,13 +35,6 @@ public final class ErrorMinimizingNoise {
     public private(set) var noise: [Float]
     /// Rounds completed so far.
     public private(set) var round: Int
-    /// Where each pattern's free values sit (per pixel, or per tile position with a noise tile).
-    let patternParameters: PatternParameters
-    /// Class-wise: the class whose pattern is held at zero (``UnlearnableSettings/decoyClass``), or nil.
-    public let decoy: Int?
-    /// With ``UnlearnableSettings/restartEvery``: a freshly initialised surrogate for restart number `k` (1, 2, ...).
-    let freshSurrogate: ((Int) -> any Layer)?
-
     /// What one round did.
     public struct RoundSummary: Codable, Sendable, Equatable {
         public var round: Int
@@ -54,54 +45,29 @@ public final class ErrorMinimizingNoise {
         /// Mean |δ| as a fraction of ε.
         public var budgetUse: Double
         /// Mean |clamp(x + δ, 0, 1) − x| over the generation set as a fraction of ε: the change the images can
-        /// show (noise that would push a black pixel below 0 counts for nothing). `nil` in states saved before
-        /// it was measured.
-        public var visibleChange: Double?
+        /// show (noise that would push a black pixel below 0 counts for nothing).
+        public var visibleChange: Double
         public var seconds: Double
     }
 
     /// - Parameters:
-    ///   - noise: the state to continue from (a resumed run), or `nil` to start from zero noise (or seeded
-    ///     uniform noise in [−ε, ε] with ``UnlearnableSettings/randomStart``).
+    ///   - noise: the state to continue from (a resumed run), or `nil` to start from zero noise (as the reference).
     ///   - round: rounds already completed (a resumed run).
-    ///   - freshSurrogate: with ``UnlearnableSettings/restartEvery``, makes restart `k`'s surrogate (the same
-    ///     architecture as `model`, whose tensors it replaces).
-    ///   - decoy: class-wise, the label whose pattern stays zero (``UnlearnableSettings/decoyClass``).
     public init(settings: UnlearnableSettings, data: LabelledImages, classCount: Int, model: any Layer,
-                optimizer: SGD, generationIndices: [Int], noise: [Float]? = nil, round: Int = 0,
-                freshSurrogate: ((Int) -> any Layer)? = nil, decoy: Int? = nil) {
+                optimizer: SGD, generationIndices: [Int], noise: [Float]? = nil, round: Int = 0) {
         precondition(!generationIndices.isEmpty, "noise generation needs at least one image")
-        precondition(decoy == nil || (settings.mode == .class && (0..<classCount).contains(decoy!)),
-                     "a decoy is one of the classes, class-wise")
-        self.decoy = decoy
-        precondition(settings.restartEvery == nil || freshSurrogate != nil, "surrogate restarts need freshSurrogate")
-        self.freshSurrogate = freshSurrogate
         self.settings = settings
         self.data = data
         self.classCount = classCount
         self.model = model
         self.optimizer = optimizer
         self.generationIndices = generationIndices
-        let map = PatternParameters(height: data.height, width: data.width, channels: data.channels,
-                                    tile: settings.noiseTile)
-        patternParameters = map
-        let patterns = settings.mode == .class ? classCount : data.count
-        let size = patterns * data.imageSize
+        let size = (settings.mode == .class ? classCount : data.count) * data.imageSize
         if let noise {
             precondition(noise.count == size, "noise has \(noise.count) values, expected \(size)")
             self.noise = noise
-        } else if settings.randomStart == true {
-            var generator = SplitMix64(seed: settings.seed ^ 0x0A5E_57A7_0000)
-            let eps = settings.epsilonUnit
-            self.noise = (0..<patterns).flatMap { _ in
-                let values = (0..<map.count).map { _ in Float.random(in: -eps...eps, using: &generator) }
-                return map.parameter.map { values[$0] }
-            }
         } else {
             self.noise = [Float](repeating: 0, count: size)
-        }
-        if let decoy {
-            for j in (decoy * data.imageSize)..<((decoy + 1) * data.imageSize) { self.noise[j] = 0 }
         }
         self.round = round
     }
@@ -145,24 +111,12 @@ public final class ErrorMinimizingNoise {
     @discardableResult
     public func runRound() -> RoundSummary {
         let start = monotonicSeconds()
-        if let every = settings.restartEvery, round > 0, round % every == 0 { restartSurrogate(number: round / every) }
         let loss = trainSurrogate()
         updateNoise()
         round += 1
         let error = surrogateError()
         return RoundSummary(round: round, error: error, trainingLoss: loss, budgetUse: budgetUse(),
                             visibleChange: visibleChange(), seconds: monotonicSeconds() - start)
-    }
-
-    /// ``UnlearnableSettings/restartEvery``: the surrogate's tensors replaced by a fresh one's, momentum cleared.
-    /// Decided by the round number alone, so a resumed run restarts where an uninterrupted one would.
-    func restartSurrogate(number: Int) {
-        do {
-            try Checkpoint(of: freshSurrogate!(number)).load(into: model)
-        } catch {
-            preconditionFailure("freshSurrogate must make the surrogate's architecture: \(error)")
-        }
-        optimizer.momentumBuffers = [:]
     }
 
     /// Step 1: `trainSteps` batches of noisy data. Returns the mean loss.
@@ -199,11 +153,8 @@ public final class ErrorMinimizingNoise {
 
     /// Step 2: sign-gradient descent on δ over the generation set, batch by batch.
     func updateNoise() {
-        model.setTraining(false)
-        model.setRequiresGradient(false)
-        defer { model.setRequiresGradient(true) }
-        let size = data.imageSize
-        let eps = settings.epsilonUnit, alpha = settings.stepUnit
+        let pgd = ProjectedGradient(epsilon: settings.epsilonUnit, stepSize: settings.stepUnit, steps: settings.pgdSteps,
+                                    direction: .descent)
         // Visit the generation set in a seeded shuffled order, new each round (as the reference's shuffling
         // data loader): in file order a batch would hold one or two classes, and each class pattern would get
         // two or three updates per round instead of one per batch.
@@ -214,108 +165,39 @@ public final class ErrorMinimizingNoise {
             let indices = Array(order[begin..<min(begin + settings.batchSize, order.count)])
             begin += indices.count
             let labels = indices.map { data.labels[$0] }
-            if settings.noiseTile != nil || (settings.mode == .class && settings.classUpdate == .gradient) {
-                updatePatterns(indices: indices, labels: labels)
-                continue
-            }
             let clean = cleanBatch(indices).scalars
-            var adversarial = noisyBatch(indices).scalars
-            var eta = [Float](repeating: 0, count: adversarial.count)
-            for _ in 0..<settings.pgdSteps {
-                let input = Tensor(shape: [indices.count, data.height, data.width, data.channels], scalars: adversarial)
-                let logits = model(input)
-                let gradient = model.backward(softmaxCrossEntropy(logits: logits, labels: labels).gradient).scalars
-                for j in adversarial.indices {
-                    let g = gradient[j]
-                    let stepped = adversarial[j] - (g > 0 ? alpha : (g < 0 ? -alpha : 0))
-                    let e = min(eps, max(-eps, stepped - clean[j]))
-                    eta[j] = e
-                    adversarial[j] = min(1, max(0, clean[j] + e))
-                }
-            }
+            let walk = pgd.walk(model: model, clean: clean, from: noisyBatch(indices).scalars,
+                                shape: [indices.count, data.height, data.width, data.channels], labels: labels)
             switch settings.mode {
-            case .sample:
-                for (row, index) in indices.enumerated() {
-                    let o = index * size, r = row * size
-                    for j in 0..<size { noise[o + j] = adversarial[r + j] - clean[r + j] }
-                }
-            case .class:
-                var sums = [Int: [Float]](), counts = [Int: Int]()
-                for (row, label) in labels.enumerated() {
-                    let r = row * size
-                    if sums[label] == nil { sums[label] = [Float](repeating: 0, count: size) }
-                    for j in 0..<size { sums[label]![j] += eta[r + j] }
-                    counts[label, default: 0] += 1
-                }
-                for (label, sum) in sums where label != decoy {
-                    let n = Float(counts[label]!), o = label * size
-                    for j in 0..<size { noise[o + j] = min(eps, max(-eps, sum[j] / n)) }
-                }
+            case .sample: setSamplePatterns(indices: indices, moved: walk.images, clean: clean)
+            case .class: setClassPatterns(labels: labels, offsets: walk.offsets)
             }
         }
     }
 
-    /// The pattern-level update (class-wise ``UnlearnableSettings/ClassUpdate/gradient``, or any mode with
-    /// ``UnlearnableSettings/noiseTile``): `pgdSteps` sign-gradient steps on each pattern present in the batch
-    /// (a class's, or an image's own), a pattern's gradient being the sum of its images' input gradients, and
-    /// with tiles also over the tile's copies. Through `clamp(x + δ, 0, 1)`: where an image's sum sits at a
-    /// bound, the image contributes only if the descent step would move it back inside (one-sided derivative);
-    /// otherwise the pattern would keep moving where no image can show it, e.g. below 0 on the black background
-    /// of most Fashion-MNIST images.
-    func updatePatterns(indices: [Int], labels: [Int]) {
+    /// Sample-wise: each image's δ becomes its moved image minus the clean one.
+    private func setSamplePatterns(indices: [Int], moved: [Float], clean: [Float]) {
         let size = data.imageSize
-        let eps = settings.epsilonUnit, alpha = settings.stepUnit
-        let map = patternParameters
-        let keys = settings.mode == .class ? labels : indices
-        let present = Array(Set(keys)).sorted().filter { $0 != decoy }   // a decoy is class-wise only
-        for _ in 0..<settings.pgdSteps {
-            let logits = model(noisyBatch(indices))
-            let gradient = model.backward(softmaxCrossEntropy(logits: logits, labels: labels).gradient).scalars
-            var sums = [Int: [Float]]()
-            for key in present { sums[key] = [Float](repeating: 0, count: map.count) }
-            for (row, (key, index)) in zip(keys, indices).enumerated() {
-                let r = row * size, xo = index * size, no = key * size
-                gradient.withUnsafeBufferPointer { g in
-                    data.pixels.withUnsafeBufferPointer { x in
-                        sums[key]!.withUnsafeMutableBufferPointer { s in
-                            for j in 0..<size {
-                                let v = x[xo + j] + noise[no + j], gj = g[r + j]
-                                if (v > 0 || gj < 0) && (v < 1 || gj > 0) { s[map.parameter[j]] += gj }
-                            }
-                        }
-                    }
-                }
-            }
-            for key in present {
-                let o = key * size, sum = sums[key]!
-                let stepped = (0..<map.count).map { k -> Float in
-                    let value = noise[o + map.firstPixel[k]], g = sum[k]
-                    return min(eps, max(-eps, value - (g > 0 ? alpha : (g < 0 ? -alpha : 0))))
-                }
-                for j in 0..<size { noise[o + j] = stepped[map.parameter[j]] }
-            }
+        for (row, index) in indices.enumerated() {
+            let o = index * size, r = row * size
+            for j in 0..<size { noise[o + j] = moved[r + j] - clean[r + j] }
         }
     }
 
-    /// The noise to write with a decoy class (``UnlearnableSettings/decoyClass``): every other class's pattern
-    /// raised to the L2 norm of the strongest one (scaled by the ratio of the norms, then clipped to ±ε, twenty
-    /// times over, since clipping takes some of the gain back), the decoy's left at zero; so that the decoy's is
-    /// the only weak pattern. Without a decoy, the noise as it is.
-    public func evenedNoise() -> [Float] {
-        guard let decoy else { return noise }
+    /// Class-wise: each class in the batch gets `clamp(mean of its images' offsets η, −ε, ε)`.
+    private func setClassPatterns(labels: [Int], offsets eta: [Float]) {
         let size = data.imageSize, eps = settings.epsilonUnit
-        var evened = noise
-        func norm(_ k: Int) -> Float { evened[(k * size)..<((k + 1) * size)].reduce(0) { $0 + $1 * $1 }.squareRoot() }
-        let target = (0..<classCount).map(norm).max() ?? 0
-        for k in 0..<classCount where k != decoy {
-            for _ in 0..<20 {
-                let current = norm(k)
-                guard current > 0, current < target * 0.9999 else { break }
-                let gain = target / current
-                for j in (k * size)..<((k + 1) * size) { evened[j] = min(eps, max(-eps, evened[j] * gain)) }
-            }
+        var sums = [Int: [Float]](), counts = [Int: Int]()
+        for (row, label) in labels.enumerated() {
+            let r = row * size
+            if sums[label] == nil { sums[label] = [Float](repeating: 0, count: size) }
+            for j in 0..<size { sums[label]![j] += eta[r + j] }
+            counts[label, default: 0] += 1
         }
-        return evened
+        for (label, sum) in sums {
+            let n = Float(counts[label]!), o = label * size
+            for j in 0..<size { noise[o + j] = min(eps, max(-eps, sum[j] / n)) }
+        }
     }
 
     /// Step 3: the surrogate's error on the noisy generation set, in inference mode.

@@ -18,7 +18,9 @@ public enum Countermeasure: String, Codable, Sendable, CaseIterable {
 
     /// Transforms the training images once, before training (JPEG and greyscale); the others act
     /// during training. Layout: NHWC floats in [0, 1].
-    func prepare(_ data: LabelledImages) -> LabelledImages {
+    /// - Throws: ``CountermeasureError/jpegRoundTripFailed(image:reason:)`` when an image cannot be re-encoded (the
+    ///   countermeasure is never silently skipped for an image).
+    public func prepare(_ data: LabelledImages) throws(CountermeasureError) -> LabelledImages {
         switch self {
         case .jpeg10:
             var out = data
@@ -26,9 +28,13 @@ public enum Countermeasure: String, Codable, Sendable, CaseIterable {
             for i in 0..<data.count {
                 let image = RGBImage(floats: Array(data.pixels[(i * size)..<((i + 1) * size)]),
                                      width: data.width, height: data.height, channels: data.channels)
-                // Encoding an in-memory image cannot fail for a valid image; if it did, keep the original.
-                guard let bytes = try? ImageCodec.encode(image, as: .jpeg, options: EncodeOptions(jpegQuality: 10)),
-                      let back = try? ImageCodec.decode(bytes: bytes, path: "jpeg10").image else { continue }
+                let back: RGBImage
+                do {
+                    let bytes = try ImageCodec.encode(image, as: .jpeg, options: EncodeOptions(jpegQuality: 10))
+                    back = try ImageCodec.decode(bytes: bytes, path: "jpeg10").image
+                } catch {
+                    throw .jpegRoundTripFailed(image: i, reason: error.localizedDescription)
+                }
                 let floats = data.channels == 1 ? back.floatLuma : back.floatRGB
                 out.pixels.replaceSubrange((i * size)..<((i + 1) * size), with: floats)
             }
@@ -47,7 +53,20 @@ public enum Countermeasure: String, Codable, Sendable, CaseIterable {
     }
 
     /// Whether the countermeasure means anything for data with `channels` channels.
-    func applies(toChannels channels: Int) -> Bool {
+    public func applies(toChannels channels: Int) -> Bool {
         self != .grayscale || channels == 3
+    }
+}
+
+/// A countermeasure that could not be applied.
+public enum CountermeasureError: Error, LocalizedError, Equatable {
+    /// Image `image` (its index in the training data) could not be JPEG-encoded and decoded again.
+    case jpegRoundTripFailed(image: Int, reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .jpegRoundTripFailed(let image, let reason):
+            return "jpeg10: training image \(image) could not be re-encoded as JPEG quality 10 (\(reason)); no model was trained"
+        }
     }
 }

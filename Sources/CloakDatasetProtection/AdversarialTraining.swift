@@ -23,7 +23,7 @@ struct AdversarialTraining {
 
     /// The PGD adversarial version of a clean batch (NHWC in [0, 1]).
     func attack(_ clean: Tensor, labels: [Int], using generator: inout SplitMix64) -> Tensor {
-        projectedGradientSteps(model: model, clean: clean, labels: labels, epsilon: epsilon, stepSize: stepSize,
-                               steps: steps, direction: .ascent, using: &generator)
+        ProjectedGradient(epsilon: epsilon, stepSize: stepSize, steps: steps, direction: .ascent)
+            .walk(model: model, clean: clean, labels: labels, using: &generator)
     }
 }
