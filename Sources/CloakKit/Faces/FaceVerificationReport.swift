@@ -3,7 +3,7 @@ import CloakImage
 import CloakSupport
 import Foundation
 
-/// Markdown, JSON and HTML reports of a ``FaceVerification``.
+/// Markdown, JSON and HTML reports of a ``FaceVerification`` (the HTML page in FaceVerificationReport+HTML.swift).
 public enum FaceVerificationReport {
     /// A face region of one pair, for the side-by-side pictures.
     struct Thumbnail {
@@ -50,76 +50,70 @@ public enum FaceVerificationReport {
     }
 
     public static func markdown(_ r: FaceVerification.Result) -> String {
-        var out = "# Face cloak verification\n\nOriginals \(r.originals), cloaked copies \(r.cloaked) (run \(r.runID), "
-            + "\(ProgressReporter.duration(r.seconds))). Faces detected and aligned independently on both, as a tracker would.\n\n"
-        out += "| photo | face | embedding shift |\n|---|---|---|\n"
-        for p in r.pairs {
-            let name = (p.original as NSString).lastPathComponent
-            if let problem = p.problem {
-                out += "| \(name) | - | \(problem) |\n"
-                continue
-            }
-            for (i, f) in p.faces.enumerated() {
-                out += "| \(name) | \(i) | " + (f.shift.map { String(format: "%.3f", $0) } ?? "not found on the cloaked copy") + " |\n"
-            }
-        }
+        var out = "# Face cloak verification\n\n" + introduction(r) + "\n\n" + markdownTable(pairTable(r))
         if !r.probes.isEmpty {
-            out += "\nTracker test (enrolled: the other photos' cloaked copies; probe: each clean photo):\n\n"
-            out += "| clean probe | nearest cloaked | matches < \(String(format: "%.1f", r.threshold)) | nearest clean | clean matches |"
-            out += r.others.isEmpty ? "\n|---|---|---|---|---|\n" : " nearest other person | nearest identity |\n|---|---|---|---|---|---|---|\n"
-            for p in r.probes {
-                out += "| \((p.photo as NSString).lastPathComponent) | \(d(p.nearestCloaked)) | \(p.matchesCloaked)/\(p.gallerySize)"
-                out += " | \(d(p.nearestClean)) | \(p.matchesClean)/\(p.gallerySize) |"
-                if !r.others.isEmpty {
-                    out += " \(p.nearestOther ?? "-") (\(d(p.nearestOtherDistance))) | \(p.nearestIdentity ?? "-") (\(d(p.nearestIdentityDistance))) |"
-                }
-                out += "\n"
-            }
-            if !r.others.isEmpty {
-                out += "\nOther identities: " + r.others.keys.sorted().map { "\($0) (\(r.others[$0]!) photo(s))" }.joined(separator: ", ")
-                    + ". `nearest identity` is what a tracker that enrolled them and this person's cloaked photos answers "
-                    + "when it names the nearest enrolled person, however far (closed-set identification).\n"
-            }
+            out += "\n" + trackerTestIntroduction + "\n\n" + markdownTable(probeTable(r))
+            if let note = othersNote(r) { out += "\n" + note + "\n" }
         }
         return out + "\n" + conclusion(r) + "\n"
     }
 
     public static func json(_ r: FaceVerification.Result) throws -> String { try JSON.pretty(r) + "\n" }
 
-    static func html(_ r: FaceVerification.Result, thumbnails: [Thumbnail]) -> String {
-        let md = markdown(r)
-        var body = "<h1>Face cloak verification</h1>\n"
-        body += "<p class=\"verdict \(FaceVerification.verdict(r.probes).rawValue)\">"
-            + VerificationReport.escape(conclusion(r).replacingOccurrences(of: "**", with: "")) + "</p>\n"
-        body += "<pre>" + VerificationReport.escape(md) + "</pre>\n"
-        if !thumbnails.isEmpty {
-            body += "<h2>Faces: original, cloaked, difference (x10)</h2>\n<div class=\"grid\">\n"
-            for t in thumbnails {
-                let g = max(t.box.width, t.box.height) / 2
-                let region = FaceBox(left: t.box.left - g, top: t.box.top - g, right: t.box.right + g, bottom: t.box.bottom + g)
-                    .intersection(FaceBox(left: 0, top: 0, right: t.original.width - 1, bottom: t.original.height - 1))
-                let a = FaceChipExtractor.crop(t.original, region), b = FaceChipExtractor.crop(t.cloaked, region)
-                body += "<figure>"
-                for image in [a, b, VerificationReport.amplifiedDifference(a, b)] {
-                    body += VerificationReport.img(PhotoCloak.thumbnail(image, side: 240))
-                }
-                body += "</figure>\n"
-            }
-            body += "</div>\n"
-        }
-        return """
-            <!doctype html>
-            <html><head><meta charset="utf-8"><title>Cloak face verification</title>
-            <style>
-            body { font-family: system-ui, sans-serif; margin: 2em; max-width: 70em; color: #222; }
-            pre { background: #f7f7f7; padding: 1em; overflow-x: auto; }
-            .broken { background: #fdd; } .weakened { background: #ffd; } .holds { background: #dfd; }
-            p.verdict { padding: .5em; border-left: 4px solid #999; }
-            .grid figure { margin: .5em 0; } .grid img { margin-right: 4px; border: 1px solid #ddd; }
-            </style></head><body>
-            \(body)</body></html>
+    /// What was compared, in which run, how long it took (Markdown inline text).
+    static func introduction(_ r: FaceVerification.Result) -> String {
+        "Originals \(r.originals), cloaked copies \(r.cloaked) (run \(r.runID), "
+            + "\(ProgressReporter.duration(r.seconds))). Faces detected and aligned independently on both, as a tracker would."
+    }
 
-            """
+    static let trackerTestIntroduction = "Tracker test (enrolled: the other photos' cloaked copies; probe: each clean photo):"
+
+    /// Each face of each original and how far its descriptor moved on the cloaked copy; a pair that could
+    /// not be measured takes one row with its problem.
+    static func pairTable(_ r: FaceVerification.Result) -> (headers: [String], rows: [[String]]) {
+        var rows: [[String]] = []
+        for p in r.pairs {
+            let name = (p.original as NSString).lastPathComponent
+            if let problem = p.problem {
+                rows.append([name, "-", problem])
+                continue
+            }
+            for (i, f) in p.faces.enumerated() {
+                rows.append([name, "\(i)", f.shift.map { String(format: "%.3f", $0) } ?? "not found on the cloaked copy"])
+            }
+        }
+        return (["photo", "face", "embedding shift"], rows)
+    }
+
+    /// The tracker test, one row per clean probe; with other identities, the nearest of them and the
+    /// identity a closed-set tracker names.
+    static func probeTable(_ r: FaceVerification.Result) -> (headers: [String], rows: [[String]]) {
+        var headers = ["clean probe", "nearest cloaked", "matches < \(String(format: "%.1f", r.threshold))", "nearest clean",
+                       "clean matches"]
+        if !r.others.isEmpty { headers += ["nearest other person", "nearest identity"] }
+        let rows = r.probes.map { p in
+            var cells = [(p.photo as NSString).lastPathComponent, d(p.nearestCloaked), "\(p.matchesCloaked)/\(p.gallerySize)",
+                         d(p.nearestClean), "\(p.matchesClean)/\(p.gallerySize)"]
+            if !r.others.isEmpty {
+                cells += ["\(p.nearestOther ?? "-") (\(d(p.nearestOtherDistance)))",
+                          "\(p.nearestIdentity ?? "-") (\(d(p.nearestIdentityDistance)))"]
+            }
+            return cells
+        }
+        return (headers, rows)
+    }
+
+    /// Names the other identities and says what `nearest identity` means, or `nil` without them.
+    static func othersNote(_ r: FaceVerification.Result) -> String? {
+        guard !r.others.isEmpty else { return nil }
+        return "Other identities: " + r.others.keys.sorted().map { "\($0) (\(r.others[$0]!) photo(s))" }.joined(separator: ", ")
+            + ". `nearest identity` is what a tracker that enrolled them and this person's cloaked photos answers "
+            + "when it names the nearest enrolled person, however far (closed-set identification)."
+    }
+
+    static func markdownTable(_ table: (headers: [String], rows: [[String]])) -> String {
+        "| " + table.headers.joined(separator: " | ") + " |\n|" + String(repeating: "---|", count: table.headers.count) + "\n"
+            + table.rows.map { "| " + $0.joined(separator: " | ") + " |\n" }.joined()
     }
 
     /// Writes report.md, report.json and report.html into `folder` (created), each atomically.
