@@ -6,9 +6,7 @@ public enum VerificationReport {
     /// The summary printed on standard output.
     public static func markdown(_ r: VerificationResult) -> String {
         var out = "## Verification: \(r.trainDataset)\n\n"
-        out += "Model `\(r.model)` trained from scratch for \(r.epochs) epoch(s) (seed \(r.seed)) on \(r.trainCount) "
-        out += "training images, tested on \(r.testCount) clean images of `\(r.testDataset)` "
-        out += "(\(r.classes.count) classes, chance \(pct(r.chance))).\n\n"
+        out += setUp(r) + "\n\n"
         if let note = partialProtectionNote(r) { out += note + "\n\n" }
         if let note = reuseNote(r) { out += note + "\n\n" }
         if let note = notRunNote(r) { out += note + "\n\n" }
@@ -152,9 +150,11 @@ public enum VerificationReport {
         }
     }
 
-    static func markdownInline(_ r: VerificationResult) -> String {
-        "Model \(r.model), \(r.epochs) epoch(s), seed \(r.seed); \(r.trainCount) training images from \(r.trainDataset)"
-            + (r.baselineDataset.map { ", clean baseline \($0)" } ?? "") + "; \(r.testCount) clean test images from \(r.testDataset)."
+    /// The sentence that says how the model was trained and tested (Markdown inline text).
+    static func setUp(_ r: VerificationResult) -> String {
+        "Model `\(r.model)` trained from scratch for \(r.epochs) epoch(s) (seed \(r.seed)) on \(r.trainCount) "
+            + "training images, tested on \(r.testCount) clean images of `\(r.testDataset)` "
+            + "(\(r.classes.count) classes, chance \(pct(r.chance)))."
     }
 
     /// Says that the protected model trained on partly clean data (`--clean-fraction`), or `nil`.
