@@ -12,9 +12,9 @@ enum ReportHTML {
         code { background: #f3f3f3; padding: 0 .2em; }
         .table-scroll { overflow-x: auto; max-width: 100%; margin: .5em 0; }
         table { border-collapse: collapse; }
-        td, th { border: 1px solid #ccc; padding: .3em .7em; text-align: right; white-space: nowrap; }
-        td:first-child, th:first-child { text-align: left; }
-        th { background: #f5f5f5; }
+        td, th { border: 1px solid #ccc; padding: .3em .7em; text-align: right; }
+        td { white-space: nowrap; } td:first-child, th:first-child { text-align: left; }
+        th { background: #f5f5f5; vertical-align: bottom; }
         .broken { background: #fdd; } .weakened { background: #ffd; } .holds { background: #dfd; }
         .inconclusive, .unknown { background: #eee; }
         p.verdict { padding: .5em; border-left: 4px solid #999; }
