@@ -69,19 +69,19 @@ let package = Package(
                           exclude: ["compare.py"]),
 
         // MARK: - Tests
-        .target(name: "CloakTestSupport", path: "Tests/CloakTestSupport"),
+        .target(name: "CloakTestSupport", dependencies: ["CloakSupport"], path: "Tests/CloakTestSupport"),
         .testTarget(name: "CloakSupportTests", dependencies: ["CloakSupport"]),
         .testTarget(name: "CloakTensorTests", dependencies: ["CloakTensor"]),
         .testTarget(name: "CloakNNTests", dependencies: ["CloakNN", "CloakTensor", "CloakSupport", "CZlib"], exclude: ["Fixtures"]),
         .testTarget(name: "CloakImageTests", dependencies: ["CloakImage", "CloakSupport", "CJPEGShim", "CPNG", "CZlib"]),
-        .testTarget(name: "CloakDataTests", dependencies: ["CloakData", "CloakTestSupport"]),
+        .testTarget(name: "CloakDataTests", dependencies: ["CloakData", "CloakImage", "CloakSupport", "CloakTestSupport", "CZlib"]),
         .testTarget(name: "CloakFaceTests", dependencies: ["CloakFace", "CloakImage", "CloakNN", "CloakTensor", "CloakSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CloakStoreTests", dependencies: [
             "CloakStore", "CloakSupport", "CloakTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "CloakKitTests", dependencies: ["CloakKit", "CloakDatasetProtection", "CloakFace", "CloakNN", "CloakTensor", "CloakImage", "CloakData", "CloakStore", "CloakSupport", "CloakTestSupport"]),
-        .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakImage", "CloakStore", "CloakSupport", "CloakTestSupport", "CZlib"],
+        .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakData", "CloakImage", "CloakStore", "CloakSupport", "CloakTestSupport", "CZlib"],
                     exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Checks every `import` line of Cloak's own modules against the committed module graph (docs/module-graph.txt):
-# an edge the graph does not list, an `@_exported import`, or a cycle in the graph fails, naming the file and line.
+# Checks every `import` line of Cloak's own modules against the committed module graph (docs/module-graph.txt), and
+# every import of a target (tests included) against its dependencies in Package.swift: an edge the graph does not
+# list, an `@_exported import`, an undeclared dependency, or a cycle in the graph fails, naming the file and line.
 #
 #   bash scripts/check-imports.sh [root]     # root: the package folder (default: this script's parent)
 set -euo pipefail
@@ -38,6 +39,26 @@ for module, folder in sorted(folders.items()):
                 problems.append(f"{where}: `@_exported import {imported}`: re-exports are not allowed; import what you use")
             if imported not in system and imported != module and imported not in graph[module]:
                 problems.append(f"{where}: {module} imports {imported}, an edge docs/module-graph.txt does not allow")
+
+# Every import must also be a declared dependency of its target in Package.swift (SwiftPM may find an undeclared
+# module built for another target on one machine and not on a clean one).
+package = open(os.path.join(root, "Package.swift"), encoding="utf-8").read()
+products = {"GRDB.swift": "GRDB", "swift-crypto": "Crypto", "swift-argument-parser": "ArgumentParser"}
+declared_targets = re.finditer(r'\.(?:target|executableTarget|testTarget)\(name: "([\w-]+)", dependencies: \[([^\]]*)\]'
+                               r'(?:,\s*path: "([^"]+)")?', package, flags=re.S)
+for m in declared_targets:
+    name, listed, path = m.group(1), m.group(2), m.group(3)
+    deps = set(re.findall(r'"([\w-]+)"', listed)) | {v for k, v in products.items() if k in listed}
+    folder = os.path.join(root, path) if path else os.path.join(root, "Tests" if name.endswith("Tests") else "Sources", name)
+    for d, _, fs in os.walk(folder):
+        for f in fs:
+            if not f.endswith(".swift"):
+                continue
+            for number, text in enumerate(open(os.path.join(d, f), encoding="utf-8"), 1):
+                im = re.match(r"(?:@testable\s+)?import\s+([A-Za-z_]\w*)", text)
+                if im and im.group(1) not in system | deps | {name}:
+                    problems.append(f"{os.path.relpath(os.path.join(d, f), root)}:{number}: imports {im.group(1)}, "
+                                    f"which Package.swift does not list among {name}'s dependencies")
 
 # The graph itself must be acyclic (among Cloak's modules).
 state = {}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The import check's own test: on a copy of the sources, an edge outside the committed graph, an `@_exported`
-# import and a cycle in the graph must each make scripts/check-imports.sh fail, naming what is wrong; the copy as
-# committed must pass.
+# import, an import its target does not declare in Package.swift and a cycle in the graph must each make
+# scripts/check-imports.sh fail, naming what is wrong; the copy as committed must pass.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 work=$(mktemp -d)
@@ -11,7 +11,10 @@ fresh() {
   rm -rf "$work/tree"; mkdir -p "$work/tree/docs" "$work/tree/bench"
   cp -r "$here/Sources" "$work/tree/Sources"
   cp -r "$here/bench/engine" "$work/tree/bench/engine"
+  mkdir -p "$work/tree/Tests"
+  for t in "$here"/Tests/*/; do mkdir -p "$work/tree/Tests/$(basename "$t")"; cp "$t"*.swift "$work/tree/Tests/$(basename "$t")/" 2>/dev/null || true; done
   cp "$here/docs/module-graph.txt" "$work/tree/docs/"
+  cp "$here/Package.swift" "$work/tree/"
 }
 expect_failure() {   # <what> <text the failure must name>
   if bash "$here/scripts/check-imports.sh" "$work/tree" 2> "$work/err"; then
@@ -35,8 +38,12 @@ fresh   # a re-export
 sed -i 's/^import CloakTensor$/@_exported import CloakTensor/' "$work/tree/Sources/CloakNN/Layer.swift"
 expect_failure "an @_exported import" "@_exported import CloakTensor"
 
+fresh   # a test importing a module its target does not declare
+sed -i '1i import CloakFace' "$work/tree/Tests/CloakStoreTests/RunRecordingTests.swift"
+expect_failure "an undeclared test dependency" "imports CloakFace, which Package.swift does not list among CloakStoreTests"
+
 fresh   # a cycle in the graph itself
 sed -i 's/^CloakSupport: Crypto$/CloakSupport: Crypto, CloakKit/' "$work/tree/docs/module-graph.txt"
 expect_failure "a cycle in the graph" "cycle"
 
-echo "test-check-imports: ok (4 broken graphs caught)" >&2
+echo "test-check-imports: ok (5 broken graphs caught)" >&2

@@ -53,19 +53,15 @@ public struct CloakSettings: Sendable, Equatable, Codable {
     }
 }
 
-/// Preset strengths of the face cloak, tuned by measurement on dlib's embedder (the 7 sample photos,
-/// 4 random chip jitters per step, Adam at 1 level per step; shifts measured by Cloak with re-detection,
-/// equal within 0.01 to real dlib's own HOG detection and alignment; see
-/// `Tests/CloakFaceTests/Fixtures/CLOAK_MEASUREMENTS.md`):
+/// Preset strengths of the face cloak (4 random chip jitters per step, Adam at 1 level per step), tuned by
+/// measurement on dlib's embedder; what each moved the sample photos is in `docs/measurements/faces.md` and
+/// `Tests/CloakFaceTests/Fixtures/CLOAK_MEASUREMENTS.md`. dlib's same-person threshold is 0.6.
 ///
-/// | mode | steps | cap (levels) | RGB face DSSIM budget | measured shift | whole-image PSNR |
-/// |------|-------|--------------|-----------------------|----------------|------------------|
-/// | low  | 25    | 6            | 0.005                 | 0.64-0.92      | 45-53 dB         |
-/// | mid  | 50    | 6            | 0.005                 | 0.76-1.05      | 45-54 dB         |
-/// | high | 100   | 8            | 0.008                 | 0.88-1.30      | 42-50 dB         |
-///
-/// For scale: photos of the same person are 0.24-0.43 apart, of different people 0.79-0.91; dlib's
-/// same-person threshold is 0.6.
+/// | mode | steps | cap (levels) | RGB face DSSIM budget |
+/// |------|-------|--------------|-----------------------|
+/// | low  | 25    | 6            | 0.005                 |
+/// | mid  | 50    | 6            | 0.005                 |
+/// | high | 100   | 8            | 0.008                 |
 public enum CloakMode: String, Sendable, CaseIterable, Codable {
     case low, mid, high
 

@@ -15,22 +15,14 @@ import Foundation
 ///    tracker enrolled on the cloaked photos (`cloak verify faces`), another person's photo as the other identity.
 /// 5. Lists the recorded runs.
 ///
-/// Measured from an empty data folder on the quiet 2-core machine: 6m54s (import 33 s, noise 2m45s,
-/// verification 3m02s, faces 31 s at mode mid); with another job on the 2 cores: 15m55s. From a clean clone with
-/// the faces at mode high, on a slower hour: 9m05s (import 31 s, noise 3m15s, verification 4m10s, faces 1m03s);
-/// again that evening, with the face detector's pyramid scanned on both cores: 7m01s (import 28 s, noise 2m40s,
-/// verification about 3m04s, faces 49 s).
+/// Its timings and results are in `docs/measurements/demo.md`.
 public struct Demo: Sendable {
     public var datasetsDirectory: String
     public var reportsDirectory: String
     public var quiet: Bool
     /// Training images per class used by the demo (the full set takes much longer). Fewer would be faster but
     /// show nothing: class-wise noise is a shortcut a model takes only when the content is harder to memorise
-    /// than the pattern. Measured (SmallCNN, seed 0, against the same clean images): 500 per class, 3 epochs,
-    /// 77.1% clean-test accuracy against 82.0% (BROKEN); 1,000 per class, 4 epochs, 67.2% (best 78.9%) against
-    /// 86.8% (BROKEN); 2,000 per class, 3 epochs, 43.0% (best 48.2%) against 86.9% (WEAKENED). The demo trains
-    /// 2 epochs, a third less verification time: 47.4% against 86.4% (WEAKENED), and under JPEG quality 10 72.5%
-    /// against 85.7% (BROKEN), which the demo's report says plainly.
+    /// than the pattern (at 500 and 1,000 per class the content wins; `docs/measurements/demo.md`).
     public var perClass = 2000
     /// Fraction of the demo's images that generate the class patterns (5,000 of 20,000: the generation costs
     /// what it costs on 5,000 images, the patterns then apply to all).
@@ -112,7 +104,7 @@ extension Demo {
         // from 40 px) would find the same faces with 4 times the detector's work.
         print("   cloak faces \(demo)/me --out \(demo)/cloaked --mode high --upsample 0")
         var settings = FaceJobSettings()
-        settings.mode = .high   // mid moves these faces past dlib's threshold, not past the other person (README)
+        settings.mode = .high   // mid moves these faces past dlib's threshold, not past the other person (docs/measurements/faces.md)
         settings.upsample = 0
         settings.outputFolder = demo + "/cloaked"
         settings.modelsDirectory = models

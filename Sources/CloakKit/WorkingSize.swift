@@ -14,18 +14,6 @@ enum WorkingSize {
     /// Longer side of the automatic working size for large images (the reference's ImageNet-subset size).
     static let automaticLongSide = 224
 
-    /// Bytes a training batch holds per image pixel (activations kept for the backward pass, their
-    /// gradients, oneDNN's work space), measured with `/usr/bin/time -f %M` on `cloak unlearnable` at 64x64
-    /// and 128x128 with batches of 32 and 128 (`small`: 1.78 and 1.79 KB; `resnet18` at 64x64, batches
-    /// 16 and 64: 7.0 KB); rounded up. Checked on the demo's job (20,000 Fashion-MNIST images, batch 512): 1.31 GB
-    /// estimated, 1.32 GB peak measured.
-    static func bytesPerBatchPixel(_ model: UnlearnableSettings.Model) -> Int {
-        switch model {
-        case .small: return 2_048
-        case .resnet18: return 8_192
-        }
-    }
-
     /// `requested` when given; else the first readable image's own size (as decoded, EXIF orientation
     /// applied), scaled down to ``automaticLongSide`` on its longer side when larger. `nil` when no image
     /// of `indices` can be read (the loader then reports them).
@@ -51,7 +39,7 @@ enum WorkingSize {
                                model: UnlearnableSettings.Model, noiseCopies: Int) -> Int64 {
         let pixels = Int64(size.width) * Int64(size.height)
         let data = Int64(images) * pixels * 3 * 4 * Int64(1 + noiseCopies)
-        return data + Int64(min(batch, images)) * pixels * Int64(bytesPerBatchPixel(model)) + 300 << 20
+        return data + Int64(min(batch, images)) * pixels * Int64(SurrogateModels.bytesPerBatchPixel(model)) + 300 << 20
     }
 
     /// Throws ``WorkingSizeError/tooLarge`` when the estimate exceeds 80% of the machine's memory.
@@ -61,7 +49,7 @@ enum WorkingSize {
         let allowed = Int64(Double(memory) * 0.8)
         guard need > allowed else { return }
         // The largest batch that fits: the estimate grows by one image's activations per image in the batch.
-        let perImage = Int64(size.width) * Int64(size.height) * Int64(bytesPerBatchPixel(model))
+        let perImage = Int64(size.width) * Int64(size.height) * Int64(SurrogateModels.bytesPerBatchPixel(model))
         let withoutBatch = estimatedBytes(images: images, size: size, batch: 0, model: model, noiseCopies: noiseCopies)
         let fitting = perImage > 0 ? Int((allowed - withoutBatch) / perImage) : 0
         throw WorkingSizeError.tooLarge(path: path, images: images, width: size.width, height: size.height,

@@ -37,6 +37,23 @@ struct HelpSnapshotTests {
         }
     }
 
+    /// Every flag the README and docs/commands.md name is one `cloak` has: each appears in the help of some command
+    /// (the snapshots, which the test above compares with the real help).
+    @Test func everyFlagTheDocsNameExists() throws {
+        let root = Self.snapshotDirectory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let help = try FileManager.default.contentsOfDirectory(atPath: Self.snapshotDirectory.path)
+            .map { try String(contentsOf: Self.snapshotDirectory.appendingPathComponent($0), encoding: .utf8) }
+            .joined(separator: "\n")
+        for doc in ["README.md", "docs/commands.md"] {
+            let text = try String(contentsOf: root.appendingPathComponent(doc), encoding: .utf8)
+            let flags = Set(text.matches(of: /--[a-z][a-z-]*[a-z]/).map { String($0.output) })
+            #expect(flags.count > 10, "\(doc) names few flags: \(flags)")
+            for flag in flags.sorted() where !help.contains(flag + " ") && !help.contains(flag + "\n") {
+                Issue.record("\(doc) names \(flag), which no command's help lists")
+            }
+        }
+    }
+
     @Test func versionIsPrinted() throws {
         let result = try CLI.run(["--version"], in: try makeWorkFolder())
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)

@@ -33,7 +33,7 @@ struct HTMLReportTests {
         #expect(page.elements["svg"] == 1 && page.elements["polyline", default: 0] >= 4)
         // Every sample as original, protected and amplified difference, decoded back to the same pixels.
         let pictures = try page.decodedImages()
-        let expected = samples.flatMap { [$0.original, $0.protected, VerificationReport.amplifiedDifference($0.original, $0.protected)] }
+        let expected = samples.flatMap { [$0.original, $0.protected, RGBImage.amplifiedDifference($0.original, $0.protected)] }
         #expect(pictures == expected)
         Self.expectContent(of: VerificationReport.markdown(r), in: page)
     }
@@ -60,7 +60,7 @@ struct HTMLReportTests {
         #expect(page.elements["pre", default: 0] == 0 || page.preTexts.allSatisfy { !Self.holdsMarkdownTable($0) })
         #expect(page.text.contains("a&b <1>.jpg"))
         let pictures = try page.decodedImages()
-        let expected = thumbnails.flatMap { [$0.original, $0.cloaked, VerificationReport.amplifiedDifference($0.original, $0.cloaked)] }
+        let expected = thumbnails.flatMap { [$0.original, $0.cloaked, RGBImage.amplifiedDifference($0.original, $0.cloaked)] }
         #expect(pictures == expected)
         Self.expectContent(of: FaceVerificationReport.markdown(r), in: page)
     }

@@ -35,8 +35,8 @@ extension FaceVerificationReport {
         let region = FaceBox(left: t.box.left - g, top: t.box.top - g, right: t.box.right + g, bottom: t.box.bottom + g)
             .intersection(FaceBox(left: 0, top: 0, right: t.original.width - 1, bottom: t.original.height - 1))
         let a = FaceChipExtractor.crop(t.original, region), b = FaceChipExtractor.crop(t.cloaked, region)
-        let images = [("original", a), ("cloaked", b), ("difference x10", VerificationReport.amplifiedDifference(a, b))]
-        return "<figure>" + images.map { ReportHTML.image(PhotoCloak.thumbnail($1, side: 240), alt: "face \(number), \($0)") }
+        let images = [("original", a), ("cloaked", b), ("difference x10", RGBImage.amplifiedDifference(a, b))]
+        return "<figure>" + images.map { ReportHTML.image($1.thumbnail(side: 240), alt: "face \(number), \($0)") }
             .joined() + "</figure>\n"
     }
 }

@@ -89,7 +89,7 @@ struct PhotoCloak {
         var final = cloaked.image
         // A black-and-white photo stays black and white: the cloak's colour is averaged out (each sample
         // stays within the cap, as an average of values within it).
-        if image.isGrayscale { final = Self.greyed(final) }
+        if image.isGrayscale { final = final.channelsAveraged() }
         let options = EncodeOptions(jpegQuality: settings.jpegQuality, keepMetadata: settings.keepMetadata,
                                     metadata: decoded.metadata)
         let bytes = try ImageCodec.encode(final, as: format, options: options)
@@ -140,7 +140,7 @@ struct PhotoCloak {
             }
             psnr = ImageMetrics.psnr(before, after)
             linf = ImageMetrics.linf(before, after)
-            difference = Data(try ImageCodec.encode(Self.thumbnail(VerificationReport.amplifiedDifference(before, after), side: 256),
+            difference = Data(try ImageCodec.encode(RGBImage.amplifiedDifference(before, after).thumbnail(side: 256),
                                                     as: .png))
         }
         let result = FaceJob.FaceResult(
@@ -161,26 +161,5 @@ struct PhotoCloak {
         let bytes = try ImageCodec.encode(written, as: .jpeg, options: EncodeOptions(jpegQuality: quality))
         let reloaded = try ImageCodec.decode(bytes: bytes, path: outputPath).image
         return cloaker.embeddingShifts(original: image, cloaked: reloaded, faces: faces, objective: objective)
-    }
-
-    /// Each pixel's three samples replaced by their rounded mean.
-    static func greyed(_ image: RGBImage) -> RGBImage {
-        var out = image
-        for i in stride(from: 0, to: out.pixels.count, by: 3) {
-            let m = UInt8((Int(out.pixels[i]) + Int(out.pixels[i + 1]) + Int(out.pixels[i + 2]) + 1) / 3)
-            out.pixels[i] = m
-            out.pixels[i + 1] = m
-            out.pixels[i + 2] = m
-        }
-        return out
-    }
-
-    /// `image` shrunk (area average) so its longer side is at most `side`.
-    static func thumbnail(_ image: RGBImage, side: Int) -> RGBImage {
-        let longer = max(image.width, image.height)
-        guard longer > side else { return image }
-        let w = max(1, image.width * side / longer), h = max(1, image.height * side / longer)
-        return RGBImage(floats: Resize.auto(image.floatRGB, width: image.width, height: image.height, channels: 3,
-                                            toWidth: w, toHeight: h), width: w, height: h, channels: 3)
     }
 }

@@ -11,7 +11,7 @@ import Foundation
 /// earlier run, applied to more images of the same classes.
 ///
 /// Class-wise noise protects a data set only when every image carries it (5% of the images left clean undo
-/// it, measured in the README), so images added to a published set later must get the same class patterns:
+/// it: `docs/measurements/unlearnable.md`), so images added to a published set later must get the same class patterns:
 /// new patterns would be a second shortcut, and clean images the real features. The noise is read from
 /// `noise.npy` and `noise.json` of the earlier output (classes matched by name), resized to each image's
 /// own size, added and the sum clamped, exactly as when it was made; the output folder gets copies of both

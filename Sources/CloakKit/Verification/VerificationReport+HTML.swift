@@ -35,7 +35,7 @@ extension VerificationReport {
             body += "<h2>Samples: original, protected, difference (amplified x10)</h2>\n<div class=\"grid\">\n"
             for (i, s) in samples.enumerated() {
                 let images = [("original", s.original), ("protected", s.protected),
-                              ("difference x10", amplifiedDifference(s.original, s.protected))]
+                              ("difference x10", RGBImage.amplifiedDifference(s.original, s.protected))]
                 body += "<figure>" + images.map { ReportHTML.image($1, alt: "sample \(i + 1), \($0)", cssClass: "sample") }
                     .joined() + "</figure>\n"
             }
@@ -119,14 +119,4 @@ extension VerificationReport {
     }
 
     static func coordinate(_ v: Double) -> String { String(format: "%.1f", v) }
-
-    /// |protected - original| scaled so the budget's extreme is white (x10, clamped).
-    public static func amplifiedDifference(_ a: RGBImage, _ b: RGBImage) -> RGBImage {
-        precondition(a.width == b.width && a.height == b.height, "difference of differently sized images")
-        var p = [UInt8](repeating: 0, count: a.pixels.count)
-        for i in p.indices {
-            p[i] = UInt8(min(255, abs(Int(a.pixels[i]) - Int(b.pixels[i])) * 10))
-        }
-        return RGBImage(width: a.width, height: a.height, pixels: p)
-    }
 }
