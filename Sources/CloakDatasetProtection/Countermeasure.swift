@@ -15,8 +15,14 @@ public enum Countermeasure: String, Codable, Sendable, CaseIterable {
     case augment
     /// PGD adversarial training (Madry et al.): eps 8/255, step 2/255, a settable number of steps.
     case adversarial
+    /// A 3x3 median filter on every training image, per channel, edges replicated (as OpenCV's `medianBlur`): it
+    /// removes isolated pixels, which breaks the one-pixel shortcut (OPS).
+    case median
+    /// Bit-depth reduction to the top ``ImageFilters/bitDepth`` bits of every sample (ISS's bit-depth reduction, as
+    /// torchvision's `RandomPosterize(bits: 4, p: 1)`): perturbations smaller than a step mostly vanish.
+    case bitdepth
 
-    /// Transforms the training images once, before training (JPEG and greyscale); the others act
+    /// Transforms the training images once, before training (JPEG, greyscale, median, bit depth); the others act
     /// during training. Layout: NHWC floats in [0, 1].
     /// - Throws: ``CountermeasureError/jpegRoundTripFailed(image:reason:)`` when an image cannot be re-encoded (the
     ///   countermeasure is never silently skipped for an image).
@@ -47,6 +53,10 @@ public enum Countermeasure: String, Codable, Sendable, CaseIterable {
                 out.pixels[3 * p] = y; out.pixels[3 * p + 1] = y; out.pixels[3 * p + 2] = y
             }
             return out
+        case .median:
+            return ImageFilters.eachImage(of: data, ImageFilters.median3x3)
+        case .bitdepth:
+            return ImageFilters.eachImage(of: data, ImageFilters.reducedBitDepth)
         case .none, .augment, .adversarial:
             return data
         }

@@ -21,7 +21,8 @@ extension Cloak.Verify {
             abstract: "Train fresh models on a (protected) ImageFolder and report clean-test accuracy per epoch.",
             discussion: """
                 Trains one model from scratch per countermeasure on <train-folder>, and the same on --baseline \
-                (clean data) when given, and tests each after every epoch on --test. Writes report.json, \
+                (clean data) when given, and tests each after every epoch on --test. The headline is the worst \
+                case: the countermeasure under which the protected model learns most (best epoch). Writes report.json, \
                 report.md and report.html (accuracy plot, table, sample images) to --report (default \
                 reports/verify-<run>) and prints the summary. A protection is reported as holding only when \
                 no listed countermeasure breaks it. After an interruption, the same command resumes: the \
@@ -50,7 +51,7 @@ extension Cloak.Verify {
         var epochs: Int = 10
 
         @Option(name: .long, parsing: .upToNextOption,
-                help: ArgumentHelp("Countermeasures, comma-separated: none, jpeg10, grayscale, augment, adversarial (slow).",
+                help: ArgumentHelp("Countermeasures, comma-separated: none, jpeg10, grayscale, augment, median, bitdepth, adversarial (slow), or all.",
                                    valueName: "list"))
         var countermeasures: [String] = ["none"]
 
@@ -91,9 +92,13 @@ extension Cloak.Verify {
             let names = countermeasures.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
             var out: [Countermeasure] = []
             for name in names where !name.isEmpty {
+                if name == "all" {
+                    out += Countermeasure.allCases.filter { !out.contains($0) }
+                    continue
+                }
                 guard let c = Countermeasure(rawValue: name) else {
                     throw ValidationError("unknown countermeasure '\(name)'; known: "
-                                          + Countermeasure.allCases.map(\.rawValue).joined(separator: ", "))
+                                          + Countermeasure.allCases.map(\.rawValue).joined(separator: ", ") + ", all")
                 }
                 if !out.contains(c) { out.append(c) }
             }

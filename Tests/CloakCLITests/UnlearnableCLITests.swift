@@ -182,6 +182,28 @@ struct UnlearnableCLITests {
         #expect(two.status != 0, "one --noise-from folder")
     }
 
+    /// `--countermeasures all` runs every countermeasure that means something for the data (grey images: not
+    /// grayscale) and heads the summary with the worst case, named.
+    @Test func everyCountermeasureAndTheWorstCase() throws {
+        let dir = try makeWorkFolder()
+        #expect(try CLI.run(["datasets", "import", "fashion-mnist", "--limit-per-class", "3", "--out", "fm", "--quiet"], in: dir).status == 0)
+        let verified = try CLI.run(["verify", "fm/train", "--test", "fm/test", "--baseline", "fm/train", "--epochs", "1",
+                                    "--batch-size", "10", "--adversarial-steps", "1", "--countermeasures", "all",
+                                    "--report", "report", "--quiet"], in: dir)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        for name in ["none", "jpeg10", "augment", "adversarial", "median", "bitdepth"] {
+            #expect(verified.stdout.contains("| \(name) |"), "\(name) missing:\n\(verified.stdout)")
+        }
+        #expect(!verified.stdout.contains("| grayscale |") && verified.stdout.contains("grayscale"), "grey data: said, not run")
+        #expect(verified.stdout.contains("**Worst case of the 6 countermeasures run: `"), "\(verified.stdout)")
+        let report = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir + "/report/report.json")!)
+            as! [String: Any]
+        let worst = report["worstCase"] as? [String: Any]
+        let rows = report["rows"] as! [[String: Any]]
+        let best = rows.map { (($0["protected"] as! [String: Any])["accuracies"] as! [Double]).max()! }.max()!
+        #expect(worst?["protectedAccuracy"] as? Double == best)
+    }
+
     @Test func badSettingsAreRefusedBeforeAnyWork() throws {
         let dir = try makeWorkFolder()
         let result = try CLI.run(["unlearnable", "nowhere", "--out", "x", "--epsilon", "0"], in: dir)

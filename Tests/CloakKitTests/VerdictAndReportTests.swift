@@ -96,4 +96,29 @@ struct VerdictAndReportTests {
                 accuracies: [0.3], trainingLosses: [1], seconds: 1), baseline: nil, verdict: .unknown)])
         #expect(!VerificationReport.markdown(old).contains("per class"))
     }
+
+    /// The headline is the countermeasure whose protected model learned most (best epoch), named with what it reached
+    /// and the clean baseline's accuracy there, whichever order the countermeasures ran in.
+    @Test func theHeadlineIsTheWorstCaseOverTheCountermeasures() {
+        func curve(_ a: [Double]) -> TrainingCurve { TrainingCurve(accuracies: a, trainingLosses: a.map { _ in 1 }, seconds: 1) }
+        func row(_ name: String, _ protected: [Double], _ clean: [Double]) -> CountermeasureResult {
+            CountermeasureResult(countermeasure: name, protected: curve(protected), baseline: curve(clean),
+                                 verdict: Verdict.judge(protected: curve(protected), baseline: curve(clean), chance: 0.1))
+        }
+        let rows = [row("none", [0.2, 0.15], [0.9, 0.92]), row("median", [0.7, 0.86], [0.88, 0.9]),
+                    row("jpeg10", [0.5, 0.45], [0.8, 0.85])]
+        let worst = WorstCase.of(rows)
+        #expect(worst == WorstCase(countermeasure: "median", protectedAccuracy: 0.86, baselineAccuracy: 0.9, verdict: .broken))
+        #expect(WorstCase.of([]) == nil)
+        let result = VerificationResult(
+            trainDataset: "p", baselineDataset: "c", testDataset: "t", model: "small", epochs: 2, seed: 0,
+            classes: (0..<10).map { "c\($0)" }, trainCount: 100, testCount: 1000, chance: 0.1, rows: rows, worstCase: worst)
+        let markdown = VerificationReport.markdown(result)
+        #expect(markdown.contains("**Worst case of the 3 countermeasures run: `median`**: a model trained on the protected data "
+                                  + "reaches 86.0% on clean test images (best epoch), against 90.0% from clean data (chance 10.0%): "
+                                  + "the protection does NOT hold."), "\(markdown)")
+        #expect(markdown.range(of: "Worst case")!.lowerBound < markdown.range(of: "| countermeasure |")!.lowerBound,
+                "the headline comes before the table")
+        #expect(VerificationReport.html(result, samples: []).contains("<code>median</code>"))
+    }
 }

@@ -16,6 +16,9 @@ extension VerificationReport {
             body += "<p>\(unreadable.count) input file(s) could not be read and were left out:</p>\n<ul>\n"
                 + unreadable.map { "<li>" + ReportHTML.escape($0) + "</li>\n" }.joined() + "</ul>\n"
         }
+        if let headline = worstCaseLine(r) {
+            body += ReportHTML.paragraph(headline, class: "verdict \((r.worstCase ?? WorstCase.of(r.rows))?.verdict.rawValue ?? "unknown")")
+        }
         let table = summaryTable(r)
         body += ReportHTML.table(headers: table.headers, rows: table.rows.map(\.cells)) { i, j in
             j == table.headers.count - 1 ? table.rows[i].verdict.rawValue : nil

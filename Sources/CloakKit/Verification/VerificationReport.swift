@@ -16,6 +16,7 @@ public enum VerificationReport {
             if unreadable.count > 10 { out += "- and \(unreadable.count - 10) more (`cloak history`, report.json)\n" }
             out += "\n"
         }
+        if let headline = worstCaseLine(r) { out += headline + "\n\n" }
         let table = summaryTable(r)
         out += "| " + table.headers.joined(separator: " | ") + " |\n"
         out += "|---|" + String(repeating: "---:|", count: table.headers.count - 2) + "---|\n"
@@ -92,6 +93,24 @@ public enum VerificationReport {
                 + "the other classes average \(pct(othersMean)).")
         }
         return notes
+    }
+
+    /// The headline: the countermeasure under which the model trained on the protected data learned most, with what it
+    /// reached against the clean baseline and the verdict there; `nil` for a result without rows.
+    static func worstCaseLine(_ r: VerificationResult) -> String? {
+        guard let w = r.worstCase ?? WorstCase.of(r.rows) else { return nil }
+        let check = r.checkedWithinEpochs ? "best check" : "best epoch"
+        let against = w.baselineAccuracy.map { ", against \(pct($0)) from clean data" } ?? ""
+        let verdict: String
+        switch w.verdict {
+        case .broken: verdict = "the protection does NOT hold"
+        case .weakened: verdict = "the protection is weakened"
+        case .holds: verdict = "the protection holds even there"
+        case .unknown: verdict = "inconclusive"
+        }
+        let of = r.rows.count > 1 ? " of the \(r.rows.count) countermeasures run" : ""
+        return "**Worst case\(of): `\(w.countermeasure)`**: a model trained on the protected data reaches "
+            + "\(pct(w.protectedAccuracy)) on clean test images (\(check))\(against) (chance \(pct(r.chance))): \(verdict)."
     }
 
     /// One plain sentence per outcome; a countermeasure that breaks the protection is always named.

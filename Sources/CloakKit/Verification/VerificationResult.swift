@@ -110,6 +110,23 @@ public struct CountermeasureResult: Codable, Sendable {
     public var verdict: Verdict
 }
 
+/// The headline of a verification: the countermeasure whose protected model learned most, what it reached (best
+/// check) against the clean baseline under the same countermeasure, and the verdict there.
+public struct WorstCase: Codable, Sendable, Equatable {
+    public var countermeasure: String
+    public var protectedAccuracy: Double
+    public var baselineAccuracy: Double?
+    public var verdict: Verdict
+
+    /// The row with the highest protected best-check accuracy (the first on ties, in the order run); `nil` without rows.
+    public static func of(_ rows: [CountermeasureResult]) -> WorstCase? {
+        guard let worst = rows.max(by: { $0.protected.bestCheck < $1.protected.bestCheck }) else { return nil }
+        let first = rows.first { $0.protected.bestCheck == worst.protected.bestCheck } ?? worst
+        return WorstCase(countermeasure: first.countermeasure, protectedAccuracy: first.protected.bestCheck,
+                         baselineAccuracy: first.baseline?.bestCheck, verdict: first.verdict)
+    }
+}
+
 /// Everything `cloak verify` measured.
 public struct VerificationResult: Codable, Sendable {
     public var trainDataset: String
@@ -134,6 +151,10 @@ public struct VerificationResult: Codable, Sendable {
     /// Countermeasures asked for but not run because they change nothing on this data (`grayscale` on grey
     /// images); `nil`: every one asked for was run.
     public var notRun: [String]? = nil
+
+    /// The countermeasure under which the model trained on the protected data reached the highest clean-test
+    /// accuracy (best check): the attacker picks the recipe, so this is the headline.
+    public var worstCase: WorstCase? = nil
 
     /// Whether the models were also checked within epochs (`cloak verify --checks-per-epoch` above 1).
     public var checkedWithinEpochs: Bool { (checksPerEpoch ?? 1) > 1 }

@@ -109,7 +109,7 @@ public struct Verifier: Sendable, RecordedJob {
             rows: rows, runID: run.id, checksPerEpoch: settings.checksPerEpoch,
             cleanFraction: settings.cleanFraction > 0 ? settings.cleanFraction : nil,
             unreadableFiles: data.failures.isEmpty ? nil : data.failures.map(\.message),
-            notRun: notRun.isEmpty ? nil : notRun.map(\.rawValue))
+            notRun: notRun.isEmpty ? nil : notRun.map(\.rawValue), worstCase: WorstCase.of(rows))
         try? FileManager.default.removeItem(atPath: reportPath + "/.cloak-verify")
         try writeReport(result, to: reportPath, protected: data.protectedImages, baselineFolder: folders.baseline)
         return Outcome(result: result, reportFolder: reportPath)
