@@ -9,9 +9,17 @@ import CloakSupport
 public struct UnlearnableSettings: Codable, Sendable, Equatable {
     /// One noise pattern per class, or one per image.
     public enum Mode: String, Codable, Sendable, CaseIterable { case `class`, sample }
+    /// Which poison makes the data unlearnable.
+    ///
+    /// - `em`: error-minimising noise (Huang et al., ICLR 2021), within L-inf ``epsilon``; with ``targetedPoison``,
+    ///   summed with class-targeted adversarial poisoning.
+    /// - `ops`: the one-pixel shortcut (Wu et al., ICLR 2023; ``OnePixelShortcut``): one pixel per image set to a
+    ///   class's colour, L0 = 1; no surrogate, no rounds, and ``epsilon`` does not apply.
+    public enum Method: String, Codable, Sendable, CaseIterable { case em, ops }
     /// The surrogate network.
     public enum Model: String, Codable, Sendable, CaseIterable { case small, resnet18 }
     public var mode: Mode
+    public var method: Method = .em
     /// L-inf budget in 0-255 levels.
     public var epsilon: Double = 8
     /// Sign-gradient step in 0-255 levels.
@@ -68,6 +76,8 @@ public struct UnlearnableSettings: Codable, Sendable, Equatable {
         guard subset > 0 && subset <= 1 else { throw SettingError("subset", "must be in (0, 1], got \(subset)") }
         guard maxRounds >= 1 else { throw SettingError("maxRounds", "must be at least 1") }
         guard batchSize >= 1 else { throw SettingError("batchSize", "must be at least 1") }
+        if method == .ops && mode != .class { throw SettingError("method", "ops is class-wise: one pixel per class") }
+        if method == .ops && targetedPoison { throw SettingError("targetedPoison", "adds to error-minimising noise (`method` em)") }
         if let width, width < 8 { throw SettingError("size", "must be at least 8 pixels") }
         if let height, height < 8 { throw SettingError("size", "must be at least 8 pixels") }
     }

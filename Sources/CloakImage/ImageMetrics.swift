@@ -12,6 +12,17 @@ public enum ImageMetrics {
         return m
     }
 
+    /// How many pixels differ in any channel (the L0 size of a perturbation).
+    public static func changedPixels(_ a: RGBImage, _ b: RGBImage) -> Int {
+        check(a, b)
+        var n = 0
+        for p in 0..<a.pixelCount where a.pixels[3 * p] != b.pixels[3 * p] || a.pixels[3 * p + 1] != b.pixels[3 * p + 1]
+            || a.pixels[3 * p + 2] != b.pixels[3 * p + 2] {
+            n += 1
+        }
+        return n
+    }
+
     /// Euclidean norm of the difference with samples in [0, 1] units, over all `3 * width * height`
     /// samples: `sqrt(sum(((a - b) / 255)^2))`.
     public static func l2(_ a: RGBImage, _ b: RGBImage) -> Double {

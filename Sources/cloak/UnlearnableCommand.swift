@@ -4,11 +4,12 @@ import Foundation
 
 extension UnlearnableSettings.Mode: ExpressibleByArgument {}
 extension UnlearnableSettings.Model: ExpressibleByArgument {}
+extension UnlearnableSettings.Method: ExpressibleByArgument {}
 
 extension Cloak {
     struct Unlearnable: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make a labelled image folder unlearnable with error-minimising noise (Unlearnable Examples).",
+            abstract: "Make a labelled image folder unlearnable with error-minimising noise or the one-pixel shortcut.",
             discussion: """
                 Input: an ImageFolder tree <folder>/<class>/<image>.png|jpg. Output: the same tree under --out \
                 with every image cloaked (PNG, each at its own size, L-inf <= epsilon), noise.npy (float32, \
@@ -18,6 +19,8 @@ extension Cloak {
                 the last completed round. Defaults per mode follow the reference implementation (Huang et al., ICLR \
                 2021): class-wise 1 PGD step on a 20% subset, sample-wise 20 PGD steps; both 10 surrogate \
                 batches per round, step 0.8/255, stop error 0.01. No augmentation is used while generating. \
+                --method ops instead sets one pixel of every image to its class's colour (Wu et al., ICLR 2023): \
+                no surrogate and no rounds; noise.json then lists the pixels. \
                 An image that cannot be read is reported with its path and reason and left out (the rest are \
                 cloaked); the exit status is then 1.
                 """
@@ -28,6 +31,11 @@ extension Cloak {
 
         @Option(name: .long, help: ArgumentHelp("Folder for the cloaked copy.", valueName: "folder"))
         var out: String
+
+        @Option(name: .long, help: ArgumentHelp(
+            "The poison: em (error-minimising noise within --epsilon) or ops (the one-pixel shortcut: one pixel per image, class-wise).",
+            valueName: "em|ops"))
+        var method: UnlearnableSettings.Method = .em
 
         @Option(name: .long, help: "One noise per class, or one per image.")
         var mode: UnlearnableSettings.Mode = .class
@@ -87,6 +95,7 @@ extension Cloak {
 
         func settings() throws -> UnlearnableSettings {
             var s = UnlearnableSettings(mode: mode)
+            s.method = method
             s.epsilon = epsilon
             s.stepSize = stepSize
             if let pgdSteps { s.pgdSteps = pgdSteps }
@@ -113,6 +122,9 @@ extension Cloak {
             if subset != nil && mode == .sample { throw ValidationError("--subset applies to class-wise noise only") }
             if noiseFrom != nil && mode == .sample {
                 throw ValidationError("--noise-from applies class-wise noise; sample-wise noise belongs to the images it was made for")
+            }
+            if noiseFrom != nil && method != .em {
+                throw ValidationError("--noise-from applies error-minimising noise; --method \(method.rawValue) works on the whole set")
             }
             if noiseFrom != nil && targetedPoison {
                 throw ValidationError("--targeted-poison makes new noise for these images; it cannot be applied with --noise-from")

@@ -130,6 +130,12 @@ public struct NoiseApplicationJob: Sendable, RecordedJob {
     /// `noise.npy` in `folder`.
     static func readNoise(in folder: String) throws -> (layout: OutputWriter.NoiseLayout, patterns: [Float], npy: [UInt8]) {
         let jsonPath = "\(folder)/noise.json", npyPath = "\(folder)/noise.npy"
+        struct Method: Decodable { var method: String? }
+        if let json = FileManager.default.contents(atPath: jsonPath),
+           let method = try? JSON.decoder.decode(Method.self, from: json).method, method != "em" {
+            throw UnlearnableError.invalidSettings("\(jsonPath): made by `method` \(method), whose pixels belong to the images "
+                                                   + "they were found on; run it on the whole set instead")
+        }
         guard let json = FileManager.default.contents(atPath: jsonPath),
               let layout = try? JSON.decoder.decode(OutputWriter.NoiseLayout.self, from: json) else {
             throw UnlearnableError.invalidSettings("\(jsonPath): missing or unreadable; `noiseFolder` must be a folder made by "

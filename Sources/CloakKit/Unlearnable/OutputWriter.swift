@@ -17,6 +17,8 @@ struct OutputWriter {
     let noise: [Float]
     let settings: UnlearnableSettings
     let quiet: Bool
+    /// With `method` ops: each class's pixel (indexed by label), set instead of adding ``noise``.
+    var onePixel: [OnePixelShortcut.ClassPixel]? = nil
 
     struct Result {
         var written = 0
@@ -76,8 +78,14 @@ struct OutputWriter {
         let path = loaded.paths[i]
         let bytes = try ImageCodec.readBytes(path: path)
         let original = try ImageCodec.decode(bytes: bytes, path: path).image
-        let n = noise(forImage: i, width: original.width, height: original.height)
-        let cloaked = NoisePatterns.apply(n, channels: loaded.channels, to: original, epsilon: settings.epsilon)
+        let cloaked: RGBImage
+        if let onePixel {
+            cloaked = OnePixelShortcut.apply(onePixel[loaded.labels[i]], to: original, workingWidth: loaded.width,
+                                             workingHeight: loaded.height)
+        } else {
+            let n = noise(forImage: i, width: original.width, height: original.height)
+            cloaked = NoisePatterns.apply(n, channels: loaded.channels, to: original, epsilon: settings.epsilon)
+        }
         let encoded = try ImageCodec.encode(cloaked, as: .png)
         let target = outputPath(for: path)
         if FileManager.default.contents(atPath: target).map({ [UInt8]($0) != encoded }) ?? true {
@@ -92,9 +100,11 @@ struct OutputWriter {
             output: FileRecords.record(bytes: encoded, path: target, width: cloaked.width, height: cloaked.height,
                                        format: "png"),
             linf: Double(linf), l2: ImageMetrics.l2(original, cloaked), psnr: psnr, ssim: ssim,
-            details: try JSON.string(Details(mode: settings.mode.rawValue, epsilon: settings.epsilon,
-                                         label: loaded.classes[loaded.labels[i]],
-                                         noiseIndex: settings.noisePerImage ? i : loaded.labels[i])))
+            details: try JSON.string(Details(mode: settings.mode.rawValue, method: settings.method.rawValue,
+                                             epsilon: onePixel == nil ? settings.epsilon : nil,
+                                             label: loaded.classes[loaded.labels[i]],
+                                             noiseIndex: settings.noisePerImage ? i : loaded.labels[i],
+                                             changedPixels: ImageMetrics.changedPixels(original, cloaked))))
         return Prepared(entry: entry, linf: linf, psnr: psnr, ssim: ssim)
     }
 
@@ -147,9 +157,13 @@ struct OutputWriter {
 
     struct Details: Codable {
         var mode: String
-        var epsilon: Double
+        var method: String
+        /// The L-inf budget in 0-255 levels (`nil` for the one-pixel shortcut, which has none).
+        var epsilon: Double?
         var label: String
         var noiseIndex: Int
+        /// The L0 size of the change: pixels that differ in any channel.
+        var changedPixels: Int
     }
 
     /// `noise.npy` (NCHW) and `noise.json`.
@@ -164,6 +178,26 @@ struct OutputWriter {
             classes: classes,
             files: settings.noisePerImage ? loaded.paths.map { String($0.dropFirst(root.count + 1)) } : nil)
         try writeFileAtomically(Array((try JSON.pretty(layout) + "\n").utf8), to: "\(output)/noise.json")
+    }
+
+    /// `method` ops: `noise.json` lists each class's pixel (at the working size, `width x height`); there is no
+    /// `noise.npy`, since the change of an image depends on its own pixel value.
+    func writePixels(_ pixels: [OnePixelShortcut.ClassPixel], classes: [String]) throws {
+        let layout = PixelLayout(method: "ops", width: loaded.width, height: loaded.height, channels: loaded.channels,
+                                 classes: classes, pixels: pixels,
+                                 layout: "each image of classes[k] has pixels[k] (row, column at width x height, scaled "
+                                     + "to the image's own size) set to colour (0 or 1 per channel)")
+        try writeFileAtomically(Array((try JSON.pretty(layout) + "\n").utf8), to: "\(output)/noise.json")
+    }
+
+    struct PixelLayout: Codable {
+        var method: String
+        var width: Int
+        var height: Int
+        var channels: Int
+        var classes: [String]
+        var pixels: [OnePixelShortcut.ClassPixel]
+        var layout: String
     }
 
     struct NoiseLayout: Codable {

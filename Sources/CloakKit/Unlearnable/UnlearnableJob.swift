@@ -115,6 +115,7 @@ public struct UnlearnableJob: Sendable, RecordedJob {
     /// The rounds (resumed from the state of an interrupted run), the targeted poison, the outputs, the records.
     func work(_ input: UnlearnableInput, run: RecordedRun, store: ProvenanceStore) throws -> Summary {
         run.recordUnreadable(input.loaded.failures)
+        if settings.method == .ops { return try oneClassPixel(input, run: run, store: store) }
         let key = input.jobKey, state = Self.stateFolder(store: store, jobKey: key)
         let generation = try NoiseGeneration(input: input, settings: input.settings, jobKey: key, stateFolder: state,
                                              quiet: quiet, stopAfterRounds: stopAfterRounds)
@@ -132,6 +133,31 @@ public struct UnlearnableJob: Sendable, RecordedJob {
             channels: input.data.channels, stateFolder: keepsState ? state : nil)
         try writeFileAtomically(Array((try JSON.pretty(summary) + "\n").utf8), to: "\(input.output)/unlearnable.json")
         if !keepsState { try? FileManager.default.removeItem(atPath: state) }
+        return summary
+    }
+
+    /// `method` ops: each class's pixel found on the images at the working size, then set in every image of the class.
+    private func oneClassPixel(_ input: UnlearnableInput, run: RecordedRun, store: ProvenanceStore) throws -> Summary {
+        let began = monotonicSeconds()
+        let pixels = OnePixelShortcut.search(input.data, classCount: input.classCount)
+        let searchSeconds = monotonicSeconds() - began
+        if !quiet {
+            for (name, pixel) in zip(input.folder.classes, pixels) {
+                StandardError.print("one-pixel shortcut: \(name): row \(pixel.row), column \(pixel.column), colour "
+                                    + pixel.colour.map { $0 == 0 ? "0" : "1" }.joined() + String(format: ", score %.2f", pixel.score))
+            }
+        }
+        let writer = OutputWriter(run: run, store: store, root: input.root, output: input.output, loaded: input.loaded,
+                                  noise: [], settings: input.settings, quiet: quiet, onePixel: pixels)
+        try writer.writePixels(pixels, classes: input.folder.classes)
+        let written = try writer.writeAll()
+        let summary = Summary(
+            runID: run.id, jobKey: input.jobKey, rounds: 0, finalError: 1, history: [], seconds: monotonicSeconds() - input.began,
+            generationSeconds: searchSeconds, images: input.loaded.count, written: written.written,
+            failures: input.loaded.failures.count + written.failures, maxLinf: written.maxLinf, meanPSNR: written.meanPSNR,
+            meanSSIM: written.meanSSIM, outputFolder: input.output, resumed: run.resumed, settings: input.settings,
+            width: input.data.width, height: input.data.height, channels: input.data.channels, stateFolder: nil)
+        try writeFileAtomically(Array((try JSON.pretty(summary) + "\n").utf8), to: "\(input.output)/unlearnable.json")
         return summary
     }
 

@@ -8,6 +8,7 @@ public enum UnlearnableReport {
             return "Already done: \(s.outputFolder) holds this job's \(ProgressReporter.grouped(s.written)) cloaked images "
                 + String(format: "(run %lld, surrogate error %.4f after ", s.runID, s.finalError) + rounds(s.rounds) + "); nothing to do."
         }
+        if s.settings.method == .ops { return onePixelText(s) }
         var out = "\(s.settings.mode.rawValue.capitalized)-wise unlearnable noise (eps \(fmt(s.settings.epsilon))/255, "
         out += "surrogate \(s.settings.model.rawValue), \(s.width)x\(s.height)x\(s.channels)): "
         out += String(format: "surrogate error %.4f after ", s.finalError) + rounds(s.rounds)
@@ -24,6 +25,16 @@ public enum UnlearnableReport {
         out += ".\nNoise: \(s.outputFolder)/noise.npy (see noise.json). Run \(s.runID), "
         out += "\(ProgressReporter.duration(s.seconds)) in all."
         return out
+    }
+
+    /// The summary of a one-pixel shortcut: no rounds, no budget but one pixel per image.
+    static func onePixelText(_ s: UnlearnableJob.Summary) -> String {
+        "One-pixel shortcut (Wu et al., ICLR 2023; class-wise, found at \(s.width)x\(s.height)x\(s.channels)) in "
+            + "\(ProgressReporter.duration(s.generationSeconds))\(s.resumed ? " (resumed)" : "").\n"
+            + "Wrote \(ProgressReporter.grouped(s.written)) cloaked images to \(s.outputFolder) with one pixel changed in each "
+            + String(format: "(mean PSNR %.1f dB, mean SSIM %.4f)", s.meanPSNR, s.meanSSIM)
+            + (s.failures > 0 ? "; \(s.failures) file(s) failed (see cloak history / cloak show)" : "")
+            + ".\nPixels: \(s.outputFolder)/noise.json. Run \(s.runID), \(ProgressReporter.duration(s.seconds)) in all."
     }
 
     public static func text(_ s: NoiseApplicationJob.Summary) -> String {
