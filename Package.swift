@@ -80,7 +80,9 @@ let package = Package(
         .testTarget(name: "CloakStoreTests", dependencies: [
             "CloakStore", "CloakSupport", "CloakTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "CloakKitTests", dependencies: ["CloakKit", "CloakDatasetProtection", "CloakFace", "CloakNN", "CloakTensor", "CloakImage", "CloakData", "CloakStore", "CloakSupport", "CloakTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CloakDatasetProtectionTests", dependencies: ["CloakDatasetProtection", "CloakImage", "CloakNN", "CloakTensor"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "CloakKitTests", dependencies: ["CloakKit", "CloakDatasetProtection", "CloakFace", "CloakNN", "CloakTensor", "CloakImage", "CloakData", "CloakStore", "CloakSupport", "CloakTestSupport"]),
         .testTarget(name: "CloakCLITests", dependencies: ["cloak", "CloakKit", "CloakData", "CloakImage", "CloakStore", "CloakSupport", "CloakTestSupport", "CZlib"],
                     exclude: ["Snapshots"]),
     ],

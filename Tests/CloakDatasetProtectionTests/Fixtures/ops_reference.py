@@ -6,8 +6,8 @@ an earlier class wins. Ties: np.argmax's first maximum (lowest position, then lo
 the mean is positive, 0 otherwise. Colour index k has channel j equal to bit (C - 1 - j) of k.
 
 Prints, per class, [row, column, colour index] for the synthetic data set both this script and
-OnePixelShortcutTests build from the same formula:
-    python3 Tests/CloakKitTests/Fixtures/ops_reference.py
+OnePixelShortcutTests (Tests/CloakDatasetProtectionTests) build from the same formula:
+    python3 Tests/CloakDatasetProtectionTests/Fixtures/ops_reference.py
 """
 import json
 import numpy as np
