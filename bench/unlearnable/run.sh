@@ -93,11 +93,8 @@ run_mode() {
       say "$mode-wise noise with $impl: ${common[*]}"
       start=$SECONDS
       if [[ $impl == cloak ]]; then
-        # Both implement the reference's class-wise update (per-image steps, then the mean); Cloak's default,
-        # spelled out in case the default changes.
-        local update=()
-        [[ $mode == class ]] && update=(--class-update reference)
-        $CLOAK unlearnable "$DATA/train" --out "$target" "${common[@]}" "${update[@]}" --model small --quiet --store "$STORE" || rc=$?
+        # Both implement the reference's class-wise update (per-image steps, then the mean), Cloak's only one.
+        $CLOAK unlearnable "$DATA/train" --out "$target" "${common[@]}" --model small --quiet --store "$STORE" || rc=$?
       else
         $PY $HERE/em_pytorch.py --train "$DATA/train" --out "$target" "${common[@]}" --channels-last || rc=$?
       fi
